@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* execsnoop: execve(2) and execveat(2), argv captured on entry, sent on return. */
+#include "snoopkit.bpf.h"
+#include "execsnoop.h"
+
+const volatile __u32 max_args = EXECSNOOP_DEFAULT_ARGS;
+const volatile bool include_failed = false;
+const volatile __u32 targ_ppid = 0;
+
+/* In-flight execs by thread id; no prealloc: an entry lives one syscall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct execsnoop_event);
+} execs SEC(".maps");
+
+static __always_inline int on_enter(const char *filename, const char *const *argv, __u32 flags)
+{
+	struct task_struct *task;
+	struct execsnoop_event *e;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u32 ppid;
+	long len;
+
+	if (!sk_task_wanted())
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	ppid = BPF_CORE_READ(task, real_parent, tgid);
+	if (targ_ppid && ppid != targ_ppid)
+		return 0;
+
+	/* Start from a zeroed per-CPU scratch event, then copy it into the map. */
+	e = sk_heap_get();
+	if (!e)
+		return 0;
+	e->ktime_ns = 0;
+	e->pid = id >> 32;
+	e->tid = tid;
+	e->ppid = ppid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->retval = 0;
+	e->flags = flags;
+	e->args_count = 0;
+	e->args_size = 0;
+
+	len = bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename);
+	if (len < 0)
+		e->filename[0] = '\0';
+	else if (len == sizeof(e->filename))
+		e->flags |= EXECSNOOP_F_FILENAME_TRUNCATED;
+
+	/* argv: each string NUL-terminated, back to back. */
+	for (int i = 0; i < EXECSNOOP_MAX_ARGS; i++) {
+		const char *arg = NULL;
+		char last;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			break;
+		if (i >= max_args) {
+			e->flags |= EXECSNOOP_F_ARGS_TRUNCATED;
+			break;
+		}
+		if (e->args_size > EXECSNOOP_ARGS_SIZE - EXECSNOOP_ARG_SIZE)
+			break;
+		len = bpf_probe_read_user_str(&e->args[e->args_size], EXECSNOOP_ARG_SIZE, arg);
+		if (len <= 0)
+			break;
+		/* A full buffer is a cut only if the user string goes on. */
+		if (len == EXECSNOOP_ARG_SIZE &&
+		    !bpf_probe_read_user(&last, 1, arg + EXECSNOOP_ARG_SIZE - 1) && last)
+			e->flags |= EXECSNOOP_F_ARG_TRUNCATED;
+		e->args_size += len;
+		e->args_count++;
+	}
+	bpf_map_update_elem(&execs, &tid, e, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct execsnoop_event *e;
+	__u32 size;
+
+	e = bpf_map_lookup_elem(&execs, &tid);
+	if (!e)
+		return 0;
+	if (ret < 0 && !include_failed)
+		goto out;
+	e->retval = ret;
+	e->ktime_ns = bpf_ktime_get_ns();
+	/* After a successful exec, comm is the new program's name. */
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (!sk_comm_matches(e->comm))
+		goto out;
+	size = e->args_size;
+	if (size > EXECSNOOP_ARGS_SIZE)
+		size = EXECSNOOP_ARGS_SIZE;
+	sk_output(ctx, e, __builtin_offsetof(struct execsnoop_event, args) + size);
+out:
+	bpf_map_delete_elem(&execs, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tp_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1], 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2],
+			EXECSNOOP_F_EXECVEAT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

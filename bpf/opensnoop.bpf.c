@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* opensnoop: open(2), openat(2) and openat2(2), arguments kept on entry, sent on return. */
+#include "snoopkit.bpf.h"
+#include "opensnoop.h"
+
+const volatile bool failed_only = false;
+
+struct args_t {
+	const char *path;
+	__u64 flags;
+	__u64 mode;
+	__s32 dfd;
+	__u32 syscall;
+};
+
+/* In-flight opens by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct args_t);
+} start SEC(".maps");
+
+static __always_inline int on_enter(const char *path, __s32 dfd, __u64 flags, __u64 mode,
+				    __u32 syscall)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct args_t args = {
+		.path = path, .flags = flags, .mode = mode, .dfd = dfd, .syscall = syscall,
+	};
+
+	if (!sk_task_wanted() || !sk_comm_wanted())
+		return 0;
+	bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(void *ctx, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct opensnoop_event *e;
+	struct args_t *args;
+	long len;
+
+	args = bpf_map_lookup_elem(&start, &tid);
+	if (!args)
+		return 0;
+	if (failed_only && ret >= 0)
+		goto out;
+
+	/* Build the event in per-CPU scratch, then send only the bytes used. */
+	e = sk_heap_get();
+	if (!e)
+		goto out;
+	e->ktime_ns = bpf_ktime_get_ns();
+	e->flags = args->flags;
+	e->mode = args->mode;
+	e->pid = id >> 32;
+	e->tid = tid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->ret = ret;
+	e->dfd = args->dfd;
+	e->syscall = args->syscall;
+	e->path_flags = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	len = bpf_probe_read_user_str(e->path, sizeof(e->path), args->path);
+	if (len <= 0) {
+		e->path[0] = '\0';
+		len = 1;
+		e->path_flags |= OPENSNOOP_F_PATH_FAULT;
+	} else if (len == sizeof(e->path)) {
+		e->path_flags |= OPENSNOOP_F_PATH_TRUNCATED;
+	}
+	e->path_size = len;
+	sk_output(ctx, e, __builtin_offsetof(struct opensnoop_event, path) +
+				  (len & (OPENSNOOP_PATH_SIZE * 2 - 1)));
+out:
+	bpf_map_delete_elem(&start, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int tp_enter_open(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[0], -100 /* AT_FDCWD */, ctx->args[1],
+			ctx->args[2], OPENSNOOP_SYS_OPEN);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int tp_exit_open(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int tp_enter_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[1], (__s32)ctx->args[0], ctx->args[2],
+			ctx->args[3], OPENSNOOP_SYS_OPENAT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int tp_exit_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int tp_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how how = {};
+
+	/* openat2(dfd, path, how, size): flags and mode live in user memory. */
+	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
+	return on_enter((const char *)ctx->args[1], (__s32)ctx->args[0], how.flags, how.mode,
+			OPENSNOOP_SYS_OPENAT2);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

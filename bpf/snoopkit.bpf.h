@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Kernel-side half of the snoopkit runtime: the event transport (ring buffer
+ * or perf buffer), exact loss accounting, and the common in-kernel filters.
+ * Every tool's .bpf.c includes this once; the C++ runtime configures the
+ * globals below between skeleton open and load.
+ */
+#ifndef SNOOPKIT_BPF_H
+#define SNOOPKIT_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "snoopkit_common.h"
+
+/* Transport: perf buffer instead of ring buffer (old kernels, tests). */
+const volatile bool sk_use_perf = false;
+/* Ring buffer: wake the reader only once this much data is pending (0: always). */
+const volatile __u64 sk_wakeup_bytes = 0;
+
+/* Common filters; zero / all-ones mean "off". */
+const volatile __u32 sk_targ_tgid = 0;
+const volatile __u32 sk_targ_tid = 0;
+const volatile __u32 sk_targ_uid = (__u32)-1;
+const volatile bool sk_filter_cgroup = false;
+const volatile char sk_targ_comm[SK_TASK_COMM_LEN] = {};
+const volatile __u32 sk_targ_comm_len = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20); /* resized by user space before load */
+} sk_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} sk_events_perf SEC(".maps");
+
+/* Scratch space for building an event when the perf buffer is in use. */
+struct sk_heap_buf {
+	__u8 data[SK_MAX_EVENT_SIZE];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sk_heap_buf);
+} sk_heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SK_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sk_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sk_cgroup SEC(".maps");
+
+/* Count one event the transport had no room for. */
+static __always_inline void sk_count_lost(void)
+{
+	__u32 key = SK_STAT_LOST;
+	__u64 *n = bpf_map_lookup_elem(&sk_stats, &key);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* Does comm contain sk_targ_comm as a substring? */
+static __always_inline bool sk_comm_matches(const char *comm)
+{
+	__u32 n = sk_targ_comm_len;
+
+	if (n == 0)
+		return true;
+	for (int start = 0; start < SK_TASK_COMM_LEN; start++) {
+		bool ok = true;
+
+		if (start + n > SK_TASK_COMM_LEN - 1)
+			return false;
+		for (int i = 0; i < SK_TASK_COMM_LEN - 1; i++) {
+			if (i >= n)
+				break;
+			if (comm[(start + i) & (SK_TASK_COMM_LEN - 1)] != sk_targ_comm[i]) {
+				ok = false;
+				break;
+			}
+		}
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* The filters that need only the current task: pid, tid, uid, cgroup. */
+static __always_inline bool sk_task_wanted(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (sk_targ_tgid && (__u32)(id >> 32) != sk_targ_tgid)
+		return false;
+	if (sk_targ_tid && (__u32)id != sk_targ_tid)
+		return false;
+	if (sk_targ_uid != (__u32)-1 && (__u32)bpf_get_current_uid_gid() != sk_targ_uid)
+		return false;
+	if (sk_filter_cgroup && !bpf_current_task_under_cgroup(&sk_cgroup, 0))
+		return false;
+	return true;
+}
+
+/* The comm filter, for hooks where current->comm is the name to match. */
+static __always_inline bool sk_comm_wanted(void)
+{
+	char comm[SK_TASK_COMM_LEN];
+
+	if (sk_targ_comm_len == 0)
+		return true;
+	bpf_get_current_comm(comm, sizeof(comm));
+	return sk_comm_matches(comm);
+}
+
+static __always_inline void *sk_heap_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sk_heap, &zero);
+}
+
+/*
+ * Reserve room for one fixed-size event. Returns NULL (and counts a loss) when
+ * the transport is full. Pair with sk_submit() or sk_discard().
+ */
+#define sk_reserve(size)                                                      \
+	({                                                                    \
+		void *__e = sk_use_perf ? sk_heap_get()                       \
+					: bpf_ringbuf_reserve(&sk_events, size, 0); \
+		if (!__e)                                                     \
+			sk_count_lost();                                      \
+		__e;                                                          \
+	})
+
+/* Ring buffer wake-up policy: batch until sk_wakeup_bytes are pending. */
+static __always_inline __u64 sk_wakeup_flags(void)
+{
+	if (!sk_wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&sk_events, BPF_RB_AVAIL_DATA) >= sk_wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
+/* Hand a reserved event of `size` bytes to user space. */
+static __always_inline void sk_submit(void *ctx, void *event, __u64 size)
+{
+	if (sk_use_perf) {
+		if (bpf_perf_event_output(ctx, &sk_events_perf, BPF_F_CURRENT_CPU, event, size))
+			sk_count_lost();
+		return;
+	}
+	bpf_ringbuf_submit(event, sk_wakeup_flags());
+}
+
+/* Give back a reserved event that a late filter rejected. */
+static __always_inline void sk_discard(void *event)
+{
+	if (!sk_use_perf)
+		bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
+}
+
+/* Copy a variable-size event (size <= SK_MAX_EVENT_SIZE) to user space. */
+static __always_inline void sk_output(void *ctx, void *data, __u64 size)
+{
+	long err;
+
+	if (size > SK_MAX_EVENT_SIZE)
+		size = SK_MAX_EVENT_SIZE;
+	if (sk_use_perf)
+		err = bpf_perf_event_output(ctx, &sk_events_perf, BPF_F_CURRENT_CPU, data, size);
+	else
+		err = bpf_ringbuf_output(&sk_events, data, size, sk_wakeup_flags());
+	if (err)
+		sk_count_lost();
+}
+
+#endif /* SNOOPKIT_BPF_H */

@@ -1,0 +1,41 @@
+#pragma once
+// The entry point every tool goes through: options, logging, privilege and
+// BTF checks, tracefs, signals, and the single place errors become exit codes.
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "options.h"
+#include "session.h"
+
+namespace snoopkit {
+
+class App {
+ public:
+  /// name: the tool's name; description: one line for --help.
+  App(std::string name, std::string description, const FilterFlags& filters = {});
+  /// The CLI11 app, for the tool's own options.
+  CLI::App& cli() { return cli_; }
+  const CommonOptions& options() const { return opts_; }
+
+  /// Parses argv, checks the environment, and runs body with a session.
+  /// Returns the process exit code: 0, 1 (failure), 2 (usage). Never throws.
+  int run(int argc, char** argv, const std::function<int(Session&)>& body);
+
+ private:
+  std::string name_;
+  CLI::App cli_;
+  CommonOptions opts_;
+};
+
+/// Checks that this process may load and attach BPF programs; throws Error
+/// with the fix otherwise.
+void check_privileges();
+
+/// Checks that the kernel's BTF (or --btf PATH) is there and parses; throws
+/// Error with the fix otherwise.
+void check_btf(const std::string& custom_path);
+
+}  // namespace snoopkit

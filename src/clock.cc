@@ -1,0 +1,75 @@
+#include "clock.h"
+
+#include <time.h>
+
+#include <cstdio>
+
+namespace snoopkit {
+namespace {
+
+std::int64_t read_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Floor division, so times before the epoch still format correctly.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+}  // namespace
+
+Clock::Clock() {
+  resync();
+  start_mono_ns_ = mono_now();
+}
+
+void Clock::resync() {
+  // Bracket the wall clock reading with two monotonic ones: the offset is
+  // then exact to within half their gap.
+  std::int64_t m1 = read_ns(CLOCK_MONOTONIC);
+  std::int64_t w = read_ns(CLOCK_REALTIME);
+  std::int64_t m2 = read_ns(CLOCK_MONOTONIC);
+  offset_ns_ = w - (m1 + (m2 - m1) / 2);
+}
+
+std::uint64_t Clock::mono_now() { return static_cast<std::uint64_t>(read_ns(CLOCK_MONOTONIC)); }
+
+std::int64_t Clock::wall_ns(std::uint64_t mono_ns) const {
+  return static_cast<std::int64_t>(mono_ns) + offset_ns_;
+}
+
+std::string Clock::format_rfc3339(std::int64_t wall) {
+  std::int64_t sec = floor_div(wall, 1'000'000'000);
+  std::int64_t nsec = wall - sec * 1'000'000'000;
+  time_t t = static_cast<time_t>(sec);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(nsec));
+  return buf;
+}
+
+std::string Clock::rfc3339(std::uint64_t mono_ns) const { return format_rfc3339(wall_ns(mono_ns)); }
+
+std::string Clock::hms(std::uint64_t mono_ns) const {
+  time_t t = static_cast<time_t>(floor_div(wall_ns(mono_ns), 1'000'000'000));
+  tm local{};
+  localtime_r(&t, &local);
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d", local.tm_hour, local.tm_min, local.tm_sec);
+  return buf;
+}
+
+std::string Clock::since_start(std::uint64_t mono_ns) const {
+  double s = (static_cast<double>(mono_ns) - static_cast<double>(start_mono_ns_)) / 1e9;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6f", s);
+  return buf;
+}
+
+}  // namespace snoopkit

@@ -1,0 +1,35 @@
+#pragma once
+// Turns the kernel's monotonic nanoseconds (bpf_ktime_get_ns) into wall
+// clock times for output.
+
+#include <cstdint>
+#include <string>
+
+namespace snoopkit {
+
+class Clock {
+ public:
+  /// Reads both clocks now; the first reading is also "start" for -t.
+  Clock();
+  /// Re-reads the offset between the clocks (follows NTP steps); cheap.
+  void resync();
+  /// Wall clock nanoseconds since the epoch for a monotonic timestamp.
+  std::int64_t wall_ns(std::uint64_t mono_ns) const;
+  /// RFC 3339 UTC with nanoseconds: 2026-11-21T23:59:01.123456789Z.
+  std::string rfc3339(std::uint64_t mono_ns) const;
+  /// Local time of day, HH:MM:SS (the TIME column of libbpf-tools).
+  std::string hms(std::uint64_t mono_ns) const;
+  /// Seconds since the tool started, with 6 decimals (the TIME(s) column).
+  std::string since_start(std::uint64_t mono_ns) const;
+  /// The monotonic clock now, in nanoseconds.
+  static std::uint64_t mono_now();
+
+  /// Formats wall clock nanoseconds as RFC 3339 UTC (exposed for tests).
+  static std::string format_rfc3339(std::int64_t wall_ns);
+
+ private:
+  std::int64_t offset_ns_ = 0;  // wall - mono
+  std::uint64_t start_mono_ns_ = 0;
+};
+
+}  // namespace snoopkit

@@ -1,0 +1,98 @@
+#include "hooks.h"
+
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+
+#include "error.h"
+
+namespace snoopkit {
+namespace {
+
+bool holds(FeatureProbe& probe, const Requirement& r) {
+  switch (r.kind) {
+    case Requirement::Kind::kTracepoint:
+      return probe.tracepoint(r.category, r.name);
+    case Requirement::Kind::kRawTracepoint:
+      return probe.raw_tracepoint();
+    case Requirement::Kind::kFentry:
+      return probe.fentry() && probe.kernel_btf();
+    case Requirement::Kind::kKprobe:
+      return probe.kprobes();
+  }
+  return false;
+}
+
+std::string describe(const Requirement& r) {
+  switch (r.kind) {
+    case Requirement::Kind::kTracepoint:
+      return "tracepoint " + r.category + ":" + r.name;
+    case Requirement::Kind::kRawTracepoint:
+      return "raw tracepoints";
+    case Requirement::Kind::kFentry:
+      return "fentry (BPF_PROG_TYPE_TRACING)";
+    case Requirement::Kind::kKprobe:
+      return "kprobes";
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs) {
+  for (const auto& r : needs)
+    if (!holds(probe, r)) return false;
+  return true;
+}
+
+std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>& points) {
+  std::vector<int> chosen;
+  chosen.reserve(points.size());
+  for (const auto& p : points) {
+    int pick = -1;
+    std::string missing;
+    for (std::size_t i = 0; i < p.alternatives.size() && pick < 0; ++i) {
+      const auto& alt = p.alternatives[i];
+      if (satisfied(probe, alt.needs)) {
+        pick = static_cast<int>(i);
+        break;
+      }
+      for (const auto& r : alt.needs) {
+        if (holds(probe, r)) continue;
+        if (!missing.empty()) missing += ", ";
+        missing += describe(r);
+      }
+    }
+    if (pick < 0 && p.required)
+      throw Error("cannot trace " + p.name + ": this kernel lacks " + missing, 0,
+                  "no supported hook; see docs/COMPATIBILITY.md for kernel requirements");
+    chosen.push_back(pick);
+  }
+  return chosen;
+}
+
+void apply_hook_choice(const std::vector<HookPoint>& points, const std::vector<int>& chosen) {
+  // A program may serve several alternatives (a shared exit handler): keep
+  // every program a chosen alternative names, switch off the rest.
+  std::vector<bpf_program*> keep;
+  for (std::size_t p = 0; p < points.size(); ++p)
+    if (chosen[p] >= 0)
+      for (bpf_program* prog : points[p].alternatives[chosen[p]].programs) keep.push_back(prog);
+  for (const auto& point : points)
+    for (const auto& alt : point.alternatives)
+      for (bpf_program* prog : alt.programs)
+        if (prog && std::find(keep.begin(), keep.end(), prog) == keep.end())
+          bpf_program__set_autoload(prog, false);
+}
+
+std::string describe_choice(const std::vector<HookPoint>& points, const std::vector<int>& chosen) {
+  std::string out;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (!out.empty()) out += ' ';
+    out += points[p].name + "=";
+    out += chosen[p] < 0 ? std::string("none") : points[p].alternatives[chosen[p]].label;
+  }
+  return out;
+}
+
+}  // namespace snoopkit

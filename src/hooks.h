@@ -1,0 +1,59 @@
+#pragma once
+// Alternative hooks: a tool lists, for each thing it traces, the ways to
+// hook it from richest to plainest; the runtime picks the first one the
+// kernel supports and switches the others' programs off before load.
+
+#include <string>
+#include <vector>
+
+#include "feature_probe.h"
+
+struct bpf_program;
+
+namespace snoopkit {
+
+/// A kernel facility a hook needs.
+struct Requirement {
+  enum class Kind { kTracepoint, kRawTracepoint, kFentry, kKprobe };
+  Kind kind;
+  std::string category;  // kTracepoint: e.g. "syscalls"
+  std::string name;      // kTracepoint: e.g. "sys_enter_openat"
+
+  static Requirement tracepoint(std::string category, std::string name) {
+    return {Kind::kTracepoint, std::move(category), std::move(name)};
+  }
+  static Requirement raw_tracepoint() { return {Kind::kRawTracepoint, {}, {}}; }
+  static Requirement fentry() { return {Kind::kFentry, {}, {}}; }
+  static Requirement kprobe() { return {Kind::kKprobe, {}, {}}; }
+};
+
+/// One way to hook a point: the programs to load if its requirements hold.
+struct Alternative {
+  std::string label;  // e.g. "tracepoint", "fentry"; shown in -v and readiness
+  std::vector<Requirement> needs;
+  std::vector<bpf_program*> programs;
+};
+
+/// A thing a tool traces, with its alternatives from richest to plainest.
+struct HookPoint {
+  std::string name;  // e.g. "openat"
+  std::vector<Alternative> alternatives;
+  bool required = true;  // false: silently skipped when no alternative fits
+};
+
+/// True if the probe says every requirement holds.
+bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs);
+
+/// For each point, the index of the first supported alternative, or -1.
+/// Throws Error naming the point and what the kernel lacks if a required
+/// point has none.
+std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>& points);
+
+/// Switches off (bpf_program__set_autoload false) every program of every
+/// alternative not chosen. Call between open and load.
+void apply_hook_choice(const std::vector<HookPoint>& points, const std::vector<int>& chosen);
+
+/// "openat=tracepoint open=tracepoint ..." for logs and the readiness line.
+std::string describe_choice(const std::vector<HookPoint>& points, const std::vector<int>& chosen);
+
+}  // namespace snoopkit

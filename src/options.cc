@@ -1,0 +1,139 @@
+#include "options.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+#include "error.h"
+
+namespace snoopkit {
+namespace {
+
+std::optional<std::uint64_t> parse_u64(const std::string& text) {
+  std::uint64_t v = 0;
+  if (text.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+// Where cgroup v2 is mounted on this host, for the error message.
+std::string cgroup2_mount() {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string dev, dir, type;
+  std::string rest;
+  while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
+    if (type == "cgroup2") return dir;
+  return {};
+}
+
+}  // namespace
+
+void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
+  app.add_flag("-j,--json", o.json, "Print one JSON object per line (see the JSON schema)");
+  app.add_option("-d,--duration", o.duration_s, "Trace for SECONDS, then exit")
+      ->type_name("SECONDS")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("-v,--verbose", o.verbosity, "Debug output on stderr; -vv adds libbpf's");
+  app.add_option("--latency", o.latency_ms,
+                 "Longest time an event may wait before it is printed, in ms (default 50)")
+      ->type_name("MS")
+      ->check(CLI::Range(1u, 10000u));
+  app.add_option("--buffer-size", o.buffer_size,
+                 "Kernel event buffer size, e.g. 256K, 4M (default 1M; rounded up to a power of 2)")
+      ->type_name("SIZE");
+  app.add_flag("--perf-buffer", o.perf_buffer,
+               "Use the perf buffer instead of the BPF ring buffer (automatic before Linux 5.8)");
+  app.add_option("--btf", o.btf_path,
+                 "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")
+      ->type_name("PATH");
+  if (!f.pid.empty()) app.add_option(f.pid, o.pid, "Trace this process ID only")->type_name("PID");
+  if (!f.tid.empty()) app.add_option(f.tid, o.tid, "Trace this thread ID only")->type_name("TID");
+  if (!f.uid.empty()) app.add_option(f.uid, o.uid, "Trace this user ID (or name) only")->type_name("UID");
+  if (!f.cgroup.empty())
+    app.add_option(f.cgroup, o.cgroup, "Trace processes in this cgroup v2 directory (and below)")
+        ->type_name("PATH");
+  if (!f.comm.empty()) app.add_option(f.comm, o.comm, f.comm_help)->type_name("NAME");
+}
+
+std::uint32_t parse_pid(const std::string& text, const char* what) {
+  auto v = parse_u64(text);
+  if (!v || *v == 0 || *v > 0x3fffffff)
+    throw UsageError(std::string("invalid ") + what + " '" + text + "': expected a positive integer");
+  if (access(("/proc/" + text).c_str(), F_OK) != 0)
+    throw UsageError(std::string("no such ") + what + ": " + text);
+  return static_cast<std::uint32_t>(*v);
+}
+
+std::uint32_t parse_uid(const std::string& text) {
+  passwd pw{}, *res = nullptr;
+  char buf[4096];
+  if (auto v = parse_u64(text)) {
+    if (*v >= 0xffffffffu) throw UsageError("invalid UID '" + text + "': out of range");
+    if (getpwuid_r(static_cast<uid_t>(*v), &pw, buf, sizeof(buf), &res) != 0 || !res)
+      throw UsageError("no such user ID: " + text);
+    return static_cast<std::uint32_t>(*v);
+  }
+  if (text.empty() || getpwnam_r(text.c_str(), &pw, buf, sizeof(buf), &res) != 0 || !res)
+    throw UsageError("invalid UID '" + text + "': not a number or a known user name");
+  return res->pw_uid;
+}
+
+int open_cgroup_v2(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    throw UsageError("cgroup '" + path + "': " + std::strerror(errno));
+  struct statfs st {};
+  if (fstatfs(fd, &st) != 0 || st.f_type != CGROUP2_SUPER_MAGIC) {
+    close(fd);
+    std::string where = cgroup2_mount();
+    throw UsageError("'" + path + "' is not a cgroup v2 directory" +
+                     (where.empty() ? std::string() : " (cgroup v2 is mounted at " + where + ")"));
+  }
+  return fd;
+}
+
+std::uint64_t parse_buffer_size(const std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  auto num = parse_u64(text.substr(0, i));
+  std::string unit = text.substr(i);
+  std::uint64_t mult = 1;
+  if (unit == "K" || unit == "k" || unit == "KiB") mult = 1ull << 10;
+  else if (unit == "M" || unit == "m" || unit == "MiB") mult = 1ull << 20;
+  else if (unit == "G" || unit == "g" || unit == "GiB") mult = 1ull << 30;
+  else if (!unit.empty()) num.reset();
+  constexpr std::uint64_t kMin = 4096, kMax = 1ull << 30;
+  if (!num || *num == 0 || *num > kMax / mult || *num * mult > kMax)
+    throw UsageError("invalid --buffer-size '" + text + "': expected a size like 256K or 4M, at most 1G");
+  std::uint64_t bytes = *num * mult, p = kMin;
+  while (p < bytes) p <<= 1;
+  return p;
+}
+
+Resolved resolve(const CommonOptions& o) {
+  Resolved r;
+  if (!o.pid.empty()) r.pid = parse_pid(o.pid);
+  if (!o.tid.empty()) r.tid = parse_pid(o.tid, "TID");
+  if (!o.uid.empty()) r.uid = parse_uid(o.uid);
+  if (!o.comm.empty()) {
+    if (o.comm.size() > 15)
+      throw UsageError("name '" + o.comm + "' is longer than 15 bytes: a command name never matches it");
+    r.comm = o.comm;
+  }
+  r.buffer_bytes = parse_buffer_size(o.buffer_size);
+  // Last: the only check that holds a resource.
+  if (!o.cgroup.empty()) r.cgroup_fd = open_cgroup_v2(o.cgroup);
+  return r;
+}
+
+}  // namespace snoopkit

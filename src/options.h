@@ -1,0 +1,63 @@
+#pragma once
+// Options every tool shares, and the checks that run on them before
+// anything is loaded into the kernel (a failure is a usage error, exit 2).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace snoopkit {
+
+struct CommonOptions {
+  bool json = false;
+  double duration_s = 0;  // 0: until SIGINT / SIGTERM
+  int verbosity = 0;
+  unsigned latency_ms = 50;
+  std::string buffer_size = "1M";  // as typed; see buffer_bytes()
+  bool perf_buffer = false;
+  std::string btf_path;
+
+  // Filters, registered by the tools that offer them (flags as libbpf-tools).
+  std::string pid, tid, uid, cgroup, comm;
+};
+
+/// Which common filters a tool offers, with its own flag names and help.
+struct FilterFlags {
+  std::string pid;     // e.g. "-p,--pid"; empty: not offered
+  std::string tid;
+  std::string uid;
+  std::string cgroup;
+  std::string comm;
+  std::string comm_help = "Trace only commands whose name contains NAME";
+};
+
+/// Registers the common options (and the filters named in flags) on app.
+void add_common_options(CLI::App& app, CommonOptions& opts, const FilterFlags& flags);
+
+/// Checked, parsed values of CommonOptions, ready for the kernel.
+struct Resolved {
+  std::uint32_t pid = 0;  // 0: no filter
+  std::uint32_t tid = 0;
+  std::optional<std::uint32_t> uid;
+  int cgroup_fd = -1;  // open cgroup v2 directory, or -1
+  std::string comm;    // at most 15 bytes
+  std::uint64_t buffer_bytes = 0;  // power of two, >= 4096
+};
+
+/// Checks and parses every option; throws UsageError with one clear line.
+Resolved resolve(const CommonOptions& opts);
+
+/// A PID (or TID) that names a live task; throws UsageError otherwise.
+std::uint32_t parse_pid(const std::string& text, const char* what = "PID");
+/// A numeric UID or a user name that exists; throws UsageError otherwise.
+std::uint32_t parse_uid(const std::string& text);
+/// Opens a cgroup v2 directory (O_RDONLY); throws UsageError otherwise.
+int open_cgroup_v2(const std::string& path);
+/// "64K", "1M", "4096": bytes, rounded up to a power of two in [4 KiB, 1 GiB].
+std::uint64_t parse_buffer_size(const std::string& text);
+
+}  // namespace snoopkit

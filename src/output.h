@@ -1,0 +1,59 @@
+#pragma once
+// Writers render records to a Sink: TextWriter as aligned columns,
+// JsonWriter as one JSON object per line.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "record.h"
+#include "sink.h"
+
+namespace snoopkit {
+
+/// A text column: which field it shows, its header and width.
+struct Column {
+  std::string header;
+  std::string key;       // Field::key shown in this column
+  int width = 0;         // minimum width; the last column is never padded
+  bool left = true;      // left-aligned (strings) or right-aligned (numbers)
+  bool quote = false;    // kBytesList / kBytes: wrap each item in "quotes"
+};
+
+/// Renders records; implementations append to the sink's buffer.
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  /// Called once, when tracing starts (text: the column header line).
+  virtual void begin() {}
+  /// Renders one record as one line.
+  virtual void write(const Record& r) = 0;
+};
+
+/// Aligned columns like libbpf-tools. Control bytes, invalid UTF-8, C1
+/// controls and bidi overrides are escaped as \xNN so that no value can
+/// forge a line or drive the terminal.
+class TextWriter : public Writer {
+ public:
+  TextWriter(Sink& sink, std::vector<Column> columns);
+  void begin() override;
+  void write(const Record& r) override;
+
+ private:
+  Sink& sink_;
+  std::vector<Column> columns_;
+};
+
+/// One JSON object per line, always valid UTF-8: "type" first, then the
+/// fields in order. A byte string that is not valid UTF-8 is rendered with
+/// U+FFFD replacements and its exact bytes as base64 in "<key>_b64".
+class JsonWriter : public Writer {
+ public:
+  explicit JsonWriter(Sink& sink) : sink_(sink) {}
+  void write(const Record& r) override;
+
+ private:
+  Sink& sink_;
+};
+
+}  // namespace snoopkit

@@ -1,0 +1,73 @@
+#pragma once
+// A record is one line of output: typed fields that a TextWriter or a
+// JsonWriter renders. Tools fill records; they never format text themselves.
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace snoopkit {
+
+/// One typed field. Bytes are exact, whatever the kernel handed over;
+/// writers decide how to escape them.
+struct Field {
+  enum class Type : std::uint8_t {
+    kInt,        // signed integer, JSON number
+    kUint,       // unsigned integer < 2^53, JSON number
+    kBigUint,    // unsigned 64-bit that may exceed 2^53: JSON string of digits
+    kBool,       // JSON true / false
+    kBytes,      // byte string: JSON string (+ "<key>_b64" if not UTF-8)
+    kBytesList,  // list of byte strings: JSON array (+ "<key>_b64" array)
+    kRaw,        // pre-rendered ASCII text (time stamps, octal): JSON string
+  };
+  std::string_view key;
+  Type type = Type::kInt;
+  bool in_json = true;  // false: shown in text columns only
+  bool in_text = true;  // false: rendered in JSON only
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  bool b = false;
+  std::string_view s;                       // kBytes, kRaw
+  std::size_t list_begin = 0, list_end = 0;  // kBytesList: range in Record::items()
+};
+
+/// A reusable record. Views handed to it must outlive the next render;
+/// strings it formats itself live in its own arena until clear().
+class Record {
+ public:
+  /// Forget all fields (keeps capacity, so one record serves every event).
+  void clear();
+  /// Sets the record type, rendered first as "type" in JSON.
+  void set_type(std::string_view type) { type_ = type; }
+  std::string_view type() const { return type_; }
+
+  Field& add_int(std::string_view key, std::int64_t v);
+  Field& add_uint(std::string_view key, std::uint64_t v);
+  Field& add_big_uint(std::string_view key, std::uint64_t v);
+  Field& add_bool(std::string_view key, bool v);
+  Field& add_bytes(std::string_view key, std::string_view bytes);
+  Field& add_bytes_list(std::string_view key, const std::vector<std::string_view>& items);
+  /// Adds pre-rendered ASCII text; the record keeps its own copy.
+  Field& add_raw(std::string_view key, std::string text);
+  /// Adds a field for text columns only (e.g. "TIME" as HH:MM:SS).
+  Field& add_text_only(std::string_view key, std::string text);
+
+  const std::vector<Field>& fields() const { return fields_; }
+  const std::vector<std::string_view>& items() const { return items_; }
+  /// The field with this key, or nullptr.
+  const Field* find(std::string_view key) const;
+
+ private:
+  Field& push(std::string_view key, Field::Type type);
+  std::string_view keep(std::string text);
+
+  std::string_view type_;
+  std::vector<Field> fields_;
+  std::vector<std::string_view> items_;
+  std::deque<std::string> arena_;
+  std::size_t arena_used_ = 0;
+};
+
+}  // namespace snoopkit

@@ -1,0 +1,113 @@
+#pragma once
+// A tracing session: everything between a parsed command line and exit.
+// Tools call, in order: open<Skel>() (then set their own rodata),
+// load_and_attach(skel, hooks), trace(skel, columns, format).
+
+#include <bpf/libbpf.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "feature_probe.h"
+#include "hooks.h"
+#include "options.h"
+#include "output.h"
+#include "record.h"
+#include "sink.h"
+#include "skeleton.h"
+
+namespace snoopkit {
+
+/// Turns one event's bytes into a record; returns false to skip the event
+/// (a user-space filter). Must not throw.
+using Formatter = std::function<bool(const void* data, std::size_t size, Record& r)>;
+
+/// The common BPF objects every skeleton has (declared in bpf/snoopkit.bpf.h).
+struct CommonMaps {
+  bpf_map* events;       // ring buffer
+  bpf_map* events_perf;  // perf event array
+  bpf_map* stats;        // loss counters
+  bpf_map* cgroup;       // cgroup filter
+};
+
+class Session {
+ public:
+  Session(std::string tool, const CommonOptions& opts, Resolved resolved,
+          std::unique_ptr<FeatureProbe> features);
+  ~Session();
+
+  const CommonOptions& options() const { return opts_; }
+  FeatureProbe& features() { return *features_; }
+  const Clock& clock() const { return clock_; }
+  bool json() const { return opts_.json; }
+
+  /// Opens the skeleton and writes the common rodata (filters, transport).
+  template <class Skel>
+  Skeleton<Skel> open() {
+    auto skel = Skeleton<Skel>::open(open_opts());
+    auto* ro = skel->rodata;
+    ro->sk_use_perf = use_perf_;
+    ro->sk_wakeup_bytes = wakeup_bytes();
+    ro->sk_targ_tgid = resolved_.pid;
+    ro->sk_targ_tid = resolved_.tid;
+    ro->sk_targ_uid = resolved_.uid.value_or(static_cast<std::uint32_t>(-1));
+    ro->sk_filter_cgroup = resolved_.cgroup_fd >= 0;
+    static_assert(sizeof(ro->sk_targ_comm) == 16);
+    for (std::size_t i = 0; i < sizeof(ro->sk_targ_comm); ++i)
+      ro->sk_targ_comm[i] = i < resolved_.comm.size() ? resolved_.comm[i] : '\0';
+    ro->sk_targ_comm_len = static_cast<std::uint32_t>(resolved_.comm.size());
+    size_maps(maps_of(skel));
+    return skel;
+  }
+
+  /// Chooses hooks, loads (verifier), fills the cgroup filter, attaches.
+  template <class Skel>
+  void load_and_attach(Skeleton<Skel>& skel, const std::vector<HookPoint>& points) {
+    std::vector<int> chosen = choose_hooks(*features_, points);
+    apply_hook_choice(points, chosen);
+    hooks_ = describe_choice(points, chosen);
+    skel.load();
+    after_load(maps_of(skel));
+    skel.attach();
+    count_programs(skel.obj());
+  }
+
+  /// Prints events until SIGINT/SIGTERM/SIGHUP, --duration, or a reader
+  /// that went away; then prints the summary. Returns the exit code.
+  template <class Skel>
+  int trace(Skeleton<Skel>& skel, std::vector<Column> columns, Formatter format) {
+    return run_loop(maps_of(skel), std::move(columns), std::move(format));
+  }
+
+  /// Adds the common time fields: "time" (RFC 3339 UTC) and "ktime_ns".
+  void stamp(Record& r, std::uint64_t ktime_ns) const;
+
+ private:
+  template <class Skel>
+  static CommonMaps maps_of(Skeleton<Skel>& skel) {
+    return {skel->maps.sk_events, skel->maps.sk_events_perf, skel->maps.sk_stats,
+            skel->maps.sk_cgroup};
+  }
+  const bpf_object_open_opts* open_opts();
+  std::uint64_t wakeup_bytes() const;
+  void size_maps(const CommonMaps& m);
+  void after_load(const CommonMaps& m);
+  void count_programs(bpf_object* obj);
+  int run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format);
+
+  std::string tool_;
+  CommonOptions opts_;
+  Resolved resolved_;
+  std::unique_ptr<FeatureProbe> features_;
+  Clock clock_;
+  bool use_perf_ = false;
+  std::string hooks_;
+  int programs_ = 0;
+  bpf_object_open_opts open_opts_{};
+};
+
+}  // namespace snoopkit

@@ -1,0 +1,101 @@
+#include "transport.h"
+
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+
+#include "error.h"
+
+namespace snoopkit {
+namespace {
+
+class RingBuffer : public Transport {
+ public:
+  RingBuffer(bpf_map* map, EventHandler handler) : handler_(std::move(handler)) {
+    rb_ = ring_buffer__new(bpf_map__fd(map), &RingBuffer::on_sample, this, nullptr);
+    if (!rb_) throw Error("create ring buffer reader", errno);
+  }
+  ~RingBuffer() override { ring_buffer__free(rb_); }
+  int epoll_fd() const override { return ring_buffer__epoll_fd(rb_); }
+  int consume() override { return ring_buffer__consume(rb_); }
+  const char* name() const override { return "ring buffer"; }
+
+ private:
+  static int on_sample(void* ctx, void* data, std::size_t size) noexcept {
+    static_cast<RingBuffer*>(ctx)->handler_(data, size);
+    return 0;  // keep draining: a filtered or failed event never stops the loop
+  }
+  EventHandler handler_;
+  ring_buffer* rb_ = nullptr;
+};
+
+class PerfBuffer : public Transport {
+ public:
+  PerfBuffer(bpf_map* map, std::size_t pages, std::size_t wakeup_bytes, EventHandler handler)
+      : handler_(std::move(handler)) {
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+    attr.sample_type = PERF_SAMPLE_RAW;
+    attr.sample_period = 1;
+    // Wake the reader by watermark (bytes pending), not for every sample.
+    attr.watermark = 1;
+    attr.wakeup_watermark = static_cast<__u32>(wakeup_bytes);
+    pb_ = perf_buffer__new_raw(bpf_map__fd(map), pages, &attr, &PerfBuffer::on_event, this,
+                               nullptr);
+    if (!pb_) throw Error("create perf buffer reader", errno);
+  }
+  ~PerfBuffer() override { perf_buffer__free(pb_); }
+  int epoll_fd() const override { return perf_buffer__epoll_fd(pb_); }
+  int consume() override {
+    int before = consumed_;
+    int err = perf_buffer__consume(pb_);
+    return err < 0 ? err : consumed_ - before;
+  }
+  std::uint64_t reported_lost() const override { return lost_; }
+  const char* name() const override { return "perf buffer"; }
+
+ private:
+  struct Sample {
+    perf_event_header header;
+    std::uint32_t size;
+    char data[];
+  };
+  struct Lost {
+    perf_event_header header;
+    std::uint64_t id;
+    std::uint64_t lost;
+  };
+
+  static bpf_perf_event_ret on_event(void* ctx, int /*cpu*/, perf_event_header* h) noexcept {
+    auto* self = static_cast<PerfBuffer*>(ctx);
+    if (h->type == PERF_RECORD_SAMPLE) {
+      auto* s = reinterpret_cast<Sample*>(h);
+      self->consumed_++;
+      self->handler_(s->data, s->size);
+    } else if (h->type == PERF_RECORD_LOST) {
+      self->lost_ += reinterpret_cast<Lost*>(h)->lost;
+    }
+    return LIBBPF_PERF_EVENT_CONT;
+  }
+
+  EventHandler handler_;
+  perf_buffer* pb_ = nullptr;
+  int consumed_ = 0;
+  std::uint64_t lost_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_ring_buffer(bpf_map* map, EventHandler handler) {
+  return std::make_unique<RingBuffer>(map, std::move(handler));
+}
+
+std::unique_ptr<Transport> make_perf_buffer(bpf_map* map, std::size_t pages_per_cpu,
+                                            std::size_t wakeup_bytes, EventHandler handler) {
+  return std::make_unique<PerfBuffer>(map, pages_per_cpu, wakeup_bytes, std::move(handler));
+}
+
+}  // namespace snoopkit
