@@ -1,0 +1,188 @@
+#include "output.h"
+
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
+#include "escape.h"
+
+namespace snoopkit {
+namespace {
+
+template <typename T>
+void append_decimal(std::string& out, T v) {
+  char buf[24];  // 20 digits for 2^64-1, plus a sign
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+// Appends `"<key><suffix>":`. Keys are the tools' own ASCII literals, but
+// they go through the escaper anyway: its ASCII fast path makes that free.
+void append_key(std::string& out, std::string_view key, std::string_view suffix = {}) {
+  append_json_string(out, key);
+  out.pop_back();  // reopen the string to add the suffix
+  out += suffix;
+  out += "\":";
+}
+
+// Pads the cell that starts at buf[start] to width columns. Right alignment
+// inserts before the cell; that moves only the cell's own bytes.
+void pad_cell(std::string& buf, std::size_t start, int width, bool left) {
+  const std::size_t w = display_width(std::string_view(buf).substr(start));
+  if (width <= 0 || w >= static_cast<std::size_t>(width)) return;
+  const std::size_t fill = static_cast<std::size_t>(width) - w;
+  if (left) {
+    buf.append(fill, ' ');
+  } else {
+    buf.insert(start, fill, ' ');
+  }
+}
+
+const Field* find_text_field(const Record& r, std::string_view key) {
+  for (const Field& f : r.fields()) {
+    if (f.in_text && f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+void append_text_bytes(std::string& out, std::string_view bytes, bool quote) {
+  if (quote) out += '"';
+  append_text_escaped(out, bytes, quote);
+  if (quote) out += '"';
+}
+
+void append_text_cell(std::string& out, const Record& r, const Field& f, bool quote) {
+  switch (f.type) {
+    case Field::Type::kInt:
+      append_decimal(out, f.i);
+      break;
+    case Field::Type::kUint:
+    case Field::Type::kBigUint:
+      append_decimal(out, f.u);
+      break;
+    case Field::Type::kBool:
+      out += f.b ? "true" : "false";
+      break;
+    // Raw text is meant to be ASCII, but escaping it costs nothing and means
+    // no tool bug can put a control byte on the terminal.
+    case Field::Type::kRaw:
+      append_text_escaped(out, f.s);
+      break;
+    case Field::Type::kBytes:
+      append_text_bytes(out, f.s, quote);
+      break;
+    case Field::Type::kBytesList:
+      for (std::size_t k = f.list_begin; k < f.list_end; ++k) {
+        if (k != f.list_begin) out += ' ';
+        append_text_bytes(out, r.items()[k], quote);
+      }
+      break;
+  }
+}
+
+void append_json_bytes_list(std::string& out, const Record& r, const Field& f) {
+  bool all_valid = true;
+  out += '[';
+  for (std::size_t k = f.list_begin; k < f.list_end; ++k) {
+    if (k != f.list_begin) out += ',';
+    all_valid &= append_json_string(out, r.items()[k]);
+  }
+  out += ']';
+  if (all_valid) return;
+  // Every item, not just the bad ones, so that index k of "<key>_b64" is
+  // index k of "<key>" and a reader needs no mapping.
+  out += ',';
+  append_key(out, f.key, "_b64");
+  out += '[';
+  for (std::size_t k = f.list_begin; k < f.list_end; ++k) {
+    if (k != f.list_begin) out += ',';
+    out += '"';
+    append_base64(out, r.items()[k]);
+    out += '"';
+  }
+  out += ']';
+}
+
+}  // namespace
+
+TextWriter::TextWriter(Sink& sink, std::vector<Column> columns)
+    : sink_(sink), columns_(std::move(columns)) {}
+
+void TextWriter::begin() {
+  std::string& out = sink_.buffer();
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    if (c != 0) out += ' ';
+    const std::size_t start = out.size();
+    out += col.header;
+    if (c + 1 != columns_.size()) pad_cell(out, start, col.width, col.left);
+  }
+  out += '\n';
+}
+
+void TextWriter::write(const Record& r) {
+  std::string& out = sink_.buffer();
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    if (c != 0) out += ' ';
+    const std::size_t start = out.size();
+    if (const Field* f = find_text_field(r, col.key)) append_text_cell(out, r, *f, col.quote);
+    if (c + 1 != columns_.size()) pad_cell(out, start, col.width, col.left);
+  }
+  out += '\n';
+}
+
+void JsonWriter::write(const Record& r) {
+  std::string& out = sink_.buffer();
+  out += '{';
+  bool first = true;
+  auto comma = [&] {
+    if (!first) out += ',';
+    first = false;
+  };
+  if (!r.type().empty()) {
+    comma();
+    append_key(out, "type");
+    append_json_string(out, r.type());
+  }
+  for (const Field& f : r.fields()) {
+    if (!f.in_json) continue;
+    comma();
+    append_key(out, f.key);
+    switch (f.type) {
+      case Field::Type::kInt:
+        append_decimal(out, f.i);
+        break;
+      case Field::Type::kUint:
+        append_decimal(out, f.u);
+        break;
+      case Field::Type::kBigUint:
+        // Quoted: doubles in JavaScript and jq lose digits above 2^53.
+        out += '"';
+        append_decimal(out, f.u);
+        out += '"';
+        break;
+      case Field::Type::kBool:
+        out += f.b ? "true" : "false";
+        break;
+      case Field::Type::kRaw:
+        append_json_string(out, f.s);
+        break;
+      case Field::Type::kBytes:
+        if (!append_json_string(out, f.s)) {
+          out += ',';
+          append_key(out, f.key, "_b64");
+          out += '"';
+          append_base64(out, f.s);
+          out += '"';
+        }
+        break;
+      case Field::Type::kBytesList:
+        append_json_bytes_list(out, r, f);
+        break;
+    }
+  }
+  out += "}\n";
+}
+
+}  // namespace snoopkit

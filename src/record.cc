@@ -1,0 +1,94 @@
+#include "record.h"
+
+#include <utility>
+
+namespace snoopkit {
+
+// The type is kept: a tool may set it once and clear() the record per event.
+void Record::clear() {
+  fields_.clear();
+  items_.clear();
+  arena_used_ = 0;
+}
+
+Field& Record::push(std::string_view key, Field::Type type) {
+  Field& f = fields_.emplace_back();
+  f.key = key;
+  f.type = type;
+  return f;
+}
+
+// A deque never moves its elements, so views into earlier slots survive
+// growth; slots are reused after clear() so a steady state allocates nothing.
+std::string_view Record::keep(std::string text) {
+  if (arena_used_ == arena_.size()) arena_.emplace_back();
+  std::string& slot = arena_[arena_used_++];
+  if (text.size() <= slot.capacity()) {
+    slot.assign(text);
+  } else {
+    slot = std::move(text);
+  }
+  return slot;
+}
+
+Field& Record::add_int(std::string_view key, std::int64_t v) {
+  Field& f = push(key, Field::Type::kInt);
+  f.i = v;
+  return f;
+}
+
+Field& Record::add_uint(std::string_view key, std::uint64_t v) {
+  Field& f = push(key, Field::Type::kUint);
+  f.u = v;
+  return f;
+}
+
+Field& Record::add_big_uint(std::string_view key, std::uint64_t v) {
+  Field& f = push(key, Field::Type::kBigUint);
+  f.u = v;
+  return f;
+}
+
+Field& Record::add_bool(std::string_view key, bool v) {
+  Field& f = push(key, Field::Type::kBool);
+  f.b = v;
+  return f;
+}
+
+Field& Record::add_bytes(std::string_view key, std::string_view bytes) {
+  Field& f = push(key, Field::Type::kBytes);
+  f.s = bytes;
+  return f;
+}
+
+Field& Record::add_bytes_list(std::string_view key, const std::vector<std::string_view>& items) {
+  // Indices, not pointers: items_ may reallocate as later lists are added.
+  const std::size_t begin = items_.size();
+  items_.insert(items_.end(), items.begin(), items.end());
+  Field& f = push(key, Field::Type::kBytesList);
+  f.list_begin = begin;
+  f.list_end = items_.size();
+  return f;
+}
+
+Field& Record::add_raw(std::string_view key, std::string text) {
+  const std::string_view kept = keep(std::move(text));
+  Field& f = push(key, Field::Type::kRaw);
+  f.s = kept;
+  return f;
+}
+
+Field& Record::add_text_only(std::string_view key, std::string text) {
+  Field& f = add_raw(key, std::move(text));
+  f.in_json = false;
+  return f;
+}
+
+const Field* Record::find(std::string_view key) const {
+  for (const Field& f : fields_) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace snoopkit
