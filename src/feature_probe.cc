@@ -1,6 +1,9 @@
 #include "feature_probe.h"
 
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 #include <unistd.h>
 
 namespace snoopkit {
@@ -12,6 +15,29 @@ template <class F>
 bool cached(std::optional<bool>& slot, F probe) {
   if (!slot) slot = probe();
   return *slot;
+}
+
+// Loads "return 0" as fentry on a kernel function; true if the kernel accepts it.
+bool probe_fentry_load() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  int id = -1;
+  for (const char* fn : {"bpf_fentry_test1", "do_unlinkat", "vfs_read"}) {
+    id = btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC);
+    if (id > 0) break;
+  }
+  btf__free(vmlinux);
+  if (id <= 0) return false;
+  const bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},  // r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                   // exit
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+              .attach_btf_id = static_cast<__u32>(id));
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
 }
 
 }  // namespace
@@ -37,9 +63,9 @@ bool KernelFeatures::raw_tracepoint() {
 }
 
 bool KernelFeatures::fentry() {
-  // libbpf loads a real fentry program against a kernel function here.
-  return cached(fentry_,
-                [] { return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nullptr) == 1; });
+  // libbpf 1.1's generic prog-type probe cannot answer for TRACING (it
+  // needs a target), so load a real two-instruction fentry program.
+  return cached(fentry_, [this] { return kernel_btf() && probe_fentry_load(); });
 }
 
 bool KernelFeatures::kprobes() {

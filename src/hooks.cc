@@ -16,7 +16,7 @@ bool holds(FeatureProbe& probe, const Requirement& r) {
     case Requirement::Kind::kRawTracepoint:
       return probe.raw_tracepoint();
     case Requirement::Kind::kFentry:
-      return probe.fentry() && probe.kernel_btf();
+      return probe.kernel_btf() && probe.fentry();
     case Requirement::Kind::kKprobe:
       return probe.kprobes();
   }
@@ -30,7 +30,7 @@ std::string describe(const Requirement& r) {
     case Requirement::Kind::kRawTracepoint:
       return "raw tracepoints";
     case Requirement::Kind::kFentry:
-      return "fentry (BPF_PROG_TYPE_TRACING)";
+      return "fentry (BPF_PROG_TYPE_TRACING, with kernel BTF)";
     case Requirement::Kind::kKprobe:
       return "kprobes";
   }
@@ -63,6 +63,7 @@ std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>&
         missing += describe(r);
       }
     }
+    if (p.alternatives.empty()) missing = "any declared hook (the tool lists none)";
     if (pick < 0 && p.required)
       throw Error("cannot trace " + p.name + ": this kernel lacks " + missing, 0,
                   "no supported hook; see docs/COMPATIBILITY.md for kernel requirements");

@@ -69,7 +69,7 @@ std::uint32_t parse_pid(const std::string& text, const char* what) {
   auto v = parse_u64(text);
   if (!v || *v == 0 || *v > 0x3fffffff)
     throw UsageError(std::string("invalid ") + what + " '" + text + "': expected a positive integer");
-  if (access(("/proc/" + text).c_str(), F_OK) != 0)
+  if (access(("/proc/" + std::to_string(*v)).c_str(), F_OK) != 0)
     throw UsageError(std::string("no such ") + what + ": " + text);
   return static_cast<std::uint32_t>(*v);
 }

@@ -17,6 +17,7 @@ namespace snoopkit {
 namespace {
 
 constexpr std::uint64_t kPageSize = 4096;
+constexpr int kFinalFlushMs = 2000;  // how long a stopping tool waits for a stalled reader
 
 // Closes an fd on scope exit.
 struct Fd {
@@ -111,14 +112,22 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
   Record rec;
   std::uint64_t received = 0, printed = 0;
   Sink::Status out = Sink::Status::kOk;
+  auto writable = [&] { return out == Sink::Status::kOk || out == Sink::Status::kInterrupted; };
+  const std::uint64_t latency_ns = std::uint64_t{opts_.latency_ms} * 1'000'000;
+  std::uint64_t batch = 0, batch_start = 0;
   auto handler = [&](const void* data, std::size_t size) noexcept {
     ++received;
-    if (out != Sink::Status::kOk) return;
-    rec.clear();
-    if (!format(data, size, rec)) return;
-    ++printed;
-    writer->write(rec);
-    out = sink.maybe_flush();
+    if (writable()) {
+      rec.clear();
+      if (format(data, size, rec)) {
+        ++printed;
+        writer->write(rec);
+        if (out == Sink::Status::kOk) out = sink.maybe_flush();
+      }
+    }
+    // Bound one drain: in an event storm the ring never empties, and the
+    // loop must still flush, report loss and notice signals.
+    return (++batch & 1023) != 0 || Clock::mono_now() - batch_start < latency_ns;
   };
 
   std::unique_ptr<Transport> transport;
@@ -138,6 +147,7 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask, s);
   Fd sigfd{signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)};
   if (sigfd.fd < 0) throw Error("signalfd", errno);
+  sink.make_interruptible(sigfd.fd);
   Fd ep{epoll_create1(EPOLL_CLOEXEC)};
   if (ep.fd < 0) throw Error("epoll_create1", errno);
   for (int fd : {transport->epoll_fd(), sigfd.fd}) {
@@ -165,6 +175,7 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
     std::uint64_t delta = lost - lost_total;
     lost_total = lost;
     if (opts_.json) {
+      if (!writable()) return;
       Record r;
       r.set_type("lost");
       stamp(r, Clock::mono_now());
@@ -178,11 +189,13 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
   };
 
   auto drain = [&] {
+    batch = 0;
+    batch_start = Clock::mono_now();
     int n = transport->consume();
     if (n < 0 && n != -EINTR) throw Error("read events", -n);
     clock_.resync();
     report_lost();
-    if (out == Sink::Status::kOk) out = sink.flush();
+    if (writable()) out = sink.flush();
   };
 
   while (true) {
@@ -213,7 +226,9 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
     if (!stop_reason.empty()) break;
   }
 
-  // Final drain: what the kernel queued before the stop is still printed.
+  // Final drain: what the kernel queued before the stop is still printed,
+  // but a reader that has stalled gets only a bounded wait.
+  sink.set_wait_limit_ms(kFinalFlushMs);
   drain();
   if (transport->reported_lost())
     spdlog::debug("perf buffer reported {} lost samples", transport->reported_lost());
@@ -226,9 +241,13 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
     rec.add_uint("printed", printed);
     rec.add_uint("lost", lost_total);
     rec.add_uint("elapsed_ms", static_cast<std::uint64_t>(elapsed * 1000));
-    if (out == Sink::Status::kOk) writer->write(rec);
+    if (writable()) writer->write(rec);
   }
-  if (out == Sink::Status::kOk) out = sink.flush();
+  if (writable()) out = sink.flush();
+  if (out == Sink::Status::kInterrupted) {
+    spdlog::warn("stdout's reader did not take the last {} bytes within {} ms; dropped",
+                 sink.buffer().size(), kFinalFlushMs);
+  }
   spdlog::info("{}: {} events, {} printed, {} lost in {:.1f} s", stop_reason, received, printed,
                lost_total, elapsed);
   if (out == Sink::Status::kError) throw Error("write to stdout", sink.error());

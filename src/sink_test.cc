@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -202,4 +203,61 @@ TEST_F(SinkTest, BadFdIsKErrorWithEbadf) {
 }
 
 }  // namespace
+// A stalled reader must not hold the tool past a stop signal: with a wake
+// fd readable, flush returns kInterrupted and keeps what it could not write.
+TEST_F(SinkTest, StalledReaderIsInterruptedByWakeFd) {
+  Pipe p;
+  int wake = eventfd(0, EFD_CLOEXEC);
+  ASSERT_GE(wake, 0);
+  int flags_before = fcntl(p.w(), F_GETFL);
+  {
+    Sink sink(p.w());
+    sink.make_interruptible(wake);
+    EXPECT_NE(fcntl(p.w(), F_GETFL) & O_NONBLOCK, 0);
+    const std::string data = pattern(1 << 20);  // far more than a pipe holds
+    sink.buffer() = data;
+    std::thread waker([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::uint64_t one = 1;
+      ASSERT_EQ(::write(wake, &one, sizeof one), 8);
+    });
+    EXPECT_EQ(sink.flush(), Sink::Status::kInterrupted);
+    waker.join();
+    // What the pipe took plus what is still buffered is exactly the input.
+    std::string taken;
+    char buf[65536];
+    ssize_t n;
+    fcntl(p.r(), F_SETFL, O_NONBLOCK);
+    while ((n = ::read(p.r(), buf, sizeof buf)) > 0) taken.append(buf, static_cast<std::size_t>(n));
+    EXPECT_GT(taken.size(), 0u);
+    EXPECT_EQ(taken + sink.buffer(), data);
+  }
+  // The pipe's flags are as they were before the sink touched them.
+  EXPECT_EQ(fcntl(p.w(), F_GETFL), flags_before);
+  ::close(wake);
+}
+
+TEST_F(SinkTest, StalledReaderWaitIsBounded) {
+  Pipe p;
+  Sink sink(p.w());
+  sink.make_interruptible(-1);
+  sink.set_wait_limit_ms(50);
+  sink.buffer() = pattern(1 << 20);
+  EXPECT_EQ(sink.flush(), Sink::Status::kInterrupted);
+  EXPECT_FALSE(sink.buffer().empty());
+}
+
+TEST_F(SinkTest, RegularFileStaysBlocking) {
+  char path[] = "/tmp/snoopkit-sink-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::unlink(path);
+  {
+    Sink sink(fd);
+    sink.make_interruptible(-1);
+    EXPECT_EQ(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+  }
+  ::close(fd);
+}
+
 }  // namespace snoopkit

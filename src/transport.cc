@@ -19,15 +19,25 @@ class RingBuffer : public Transport {
   }
   ~RingBuffer() override { ring_buffer__free(rb_); }
   int epoll_fd() const override { return ring_buffer__epoll_fd(rb_); }
-  int consume() override { return ring_buffer__consume(rb_); }
+  int consume() override {
+    consumed_ = 0;
+    int err = ring_buffer__consume(rb_);
+    return err == -kYield ? consumed_ : err;
+  }
   const char* name() const override { return "ring buffer"; }
 
  private:
+  // Returned to libbpf to end a consume early; libbpf has already moved the
+  // consumer position past the event, so nothing is read twice.
+  static constexpr int kYield = ECANCELED;
+
   static int on_sample(void* ctx, void* data, std::size_t size) noexcept {
-    static_cast<RingBuffer*>(ctx)->handler_(data, size);
-    return 0;  // keep draining: a filtered or failed event never stops the loop
+    auto* self = static_cast<RingBuffer*>(ctx);
+    self->consumed_++;
+    return self->handler_(data, size) ? 0 : -kYield;
   }
   EventHandler handler_;
+  int consumed_ = 0;
   ring_buffer* rb_ = nullptr;
 };
 
@@ -74,6 +84,7 @@ class PerfBuffer : public Transport {
     if (h->type == PERF_RECORD_SAMPLE) {
       auto* s = reinterpret_cast<Sample*>(h);
       self->consumed_++;
+      // One pass over a CPU buffer is bounded by its size: no need to yield.
       self->handler_(s->data, s->size);
     } else if (h->type == PERF_RECORD_LOST) {
       self->lost_ += reinterpret_cast<Lost*>(h)->lost;

@@ -13,16 +13,18 @@ struct bpf_map;
 
 namespace snoopkit {
 
-/// Receives one event's bytes. Must not throw (it runs under libbpf's C
-/// callbacks); failures are recorded and handed back to the poll loop.
-using EventHandler = std::function<void(const void* data, std::size_t size)>;
+/// Receives one event's bytes; returns false to end this consume() call
+/// early (the event itself is consumed). Must not throw (it runs under
+/// libbpf's C callbacks); failures are recorded and handed back to the loop.
+using EventHandler = std::function<bool(const void* data, std::size_t size)>;
 
 class Transport {
  public:
   virtual ~Transport() = default;
   /// An fd that becomes readable when the kernel wakes the reader.
   virtual int epoll_fd() const = 0;
-  /// Hands every pending event to the handler; returns how many, or -errno.
+  /// Hands pending events to the handler until none is left or the handler
+  /// returns false; returns how many, or -errno.
   virtual int consume() = 0;
   /// Losses the transport itself reported (perf buffer PERF_RECORD_LOST).
   virtual std::uint64_t reported_lost() const { return 0; }
