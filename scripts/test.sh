@@ -1,13 +1,58 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite:
-# unit tests (no root), load tests and runtime tests (root, real BPF).
+#   1. build/       unit, load and runtime tests (root, real BPF), the
+#                   kernel matrix, packaging and the benchmark smoke;
+#   2. build-asan/  unit, load and runtime tests again under ASan + UBSan
+#                   (LeakSanitizer on);
+#   3. build-fuzz/  each libFuzzer target for SNOOPKIT_FUZZ_SECONDS (60).
 #
-#   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -R runtime
+#   scripts/test.sh                 # everything
+#   scripts/test.sh --quick         # stage 1 only
+#   scripts/test.sh -R runtime      # stage 1 only, with these ctest arguments
 #
 # With CI=true, warnings are errors and a skipped BPF test is a failure.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+
+stages="main asan fuzz"
+if [ "${1:-}" = "--quick" ]; then
+  stages="main"
+  shift
+elif [ $# -gt 0 ]; then
+  stages="main"
+fi
+
 "$top/scripts/setup.sh"
 build=${BUILD_DIR:-build}
-ctest --test-dir "$build" --output-on-failure --timeout 900 "$@"
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+status=0
+
+run() {
+  echo "== $*"
+  "$@" || status=1
+}
+
+for stage in $stages; do
+  case $stage in
+    main)
+      run ctest --test-dir "$build" --output-on-failure --timeout 1800 "$@"
+      ;;
+    asan)
+      cmake -S . -B build-asan -DSNOOPKIT_SANITIZE=ON -DSNOOPKIT_WERROR=$werror >/dev/null
+      cmake --build build-asan -j "$(nproc)" >/dev/null
+      # The heavy suites (VM matrix, packaging, benchmark) run once, in stage 1.
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+        run ctest --test-dir build-asan --output-on-failure --timeout 1800 \
+        -E 'kernel_matrix|packaging|bench'
+      ;;
+    fuzz)
+      CC=clang CXX=clang++ cmake -S . -B build-fuzz -DSNOOPKIT_FUZZ=ON \
+        -DSNOOPKIT_FUZZ_SECONDS="${SNOOPKIT_FUZZ_SECONDS:-60}" >/dev/null
+      cmake --build build-fuzz -j "$(nproc)" --target fuzz_json fuzz_text fuzz_options >/dev/null
+      run ctest --test-dir build-fuzz --output-on-failure -R '^fuzz\.'
+      ;;
+  esac
+done
+exit $status
