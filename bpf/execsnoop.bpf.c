@@ -7,7 +7,12 @@ const volatile __u32 max_args = EXECSNOOP_DEFAULT_ARGS;
 const volatile bool include_failed = false;
 const volatile __u32 targ_ppid = 0;
 
-/* In-flight execs by thread id; no prealloc: an entry lives one syscall. */
+/*
+ * In-flight execs by process id, not thread id: when a non-leader thread
+ * execs, the kernel (de_thread) gives it the leader's pid, so only the
+ * tgid is the same at entry and at return. No prealloc: an entry lives one
+ * syscall.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -21,7 +26,7 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 	struct task_struct *task;
 	struct execsnoop_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	__u32 tgid = id >> 32;
 	__u32 ppid;
 	long len;
 
@@ -37,8 +42,8 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 	if (!e)
 		return 0;
 	e->ktime_ns = 0;
-	e->pid = id >> 32;
-	e->tid = tid;
+	e->pid = tgid;
+	e->tid = (__u32)id;
 	e->ppid = ppid;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->retval = 0;
@@ -55,6 +60,7 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 	/* argv: each string NUL-terminated, back to back. */
 	for (int i = 0; i < EXECSNOOP_MAX_ARGS; i++) {
 		const char *arg = NULL;
+		__u32 off;
 		char last;
 
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
@@ -63,11 +69,17 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 			e->flags |= EXECSNOOP_F_ARGS_TRUNCATED;
 			break;
 		}
-		if (e->args_size > EXECSNOOP_ARGS_SIZE - EXECSNOOP_ARG_SIZE)
+		off = e->args_size;
+		if (off > EXECSNOOP_ARGS_SIZE - EXECSNOOP_ARG_SIZE)
 			break;
-		len = bpf_probe_read_user_str(&e->args[e->args_size], EXECSNOOP_ARG_SIZE, arg);
-		if (len <= 0)
+		len = bpf_probe_read_user_str(&e->args[off], EXECSNOOP_ARG_SIZE, arg);
+		if (len < 0)
 			break;
+		/* Some kernels return 0, not 1, for an empty string: keep it as "". */
+		if (len == 0) {
+			e->args[off] = '\0';
+			len = 1;
+		}
 		/* A full buffer is a cut only if the user string goes on. */
 		if (len == EXECSNOOP_ARG_SIZE &&
 		    !bpf_probe_read_user(&last, 1, arg + EXECSNOOP_ARG_SIZE - 1) && last)
@@ -75,17 +87,17 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 		e->args_size += len;
 		e->args_count++;
 	}
-	bpf_map_update_elem(&execs, &tid, e, BPF_ANY);
+	bpf_map_update_elem(&execs, &tgid, e, BPF_ANY);
 	return 0;
 }
 
 static __always_inline int on_exit(void *ctx, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct execsnoop_event *e;
 	__u32 size;
 
-	e = bpf_map_lookup_elem(&execs, &tid);
+	e = bpf_map_lookup_elem(&execs, &tgid);
 	if (!e)
 		return 0;
 	if (ret < 0 && !include_failed)
@@ -101,7 +113,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 		size = EXECSNOOP_ARGS_SIZE;
 	sk_output(ctx, e, __builtin_offsetof(struct execsnoop_event, args) + size);
 out:
-	bpf_map_delete_elem(&execs, &tid);
+	bpf_map_delete_elem(&execs, &tgid);
 	return 0;
 }
 

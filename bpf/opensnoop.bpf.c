@@ -65,7 +65,11 @@ static __always_inline int on_exit(void *ctx, long ret)
 	e->path_flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	len = bpf_probe_read_user_str(e->path, sizeof(e->path), args->path);
-	if (len <= 0) {
+	/* Some kernels return 0, not 1, for an empty string: that is "", not a fault. */
+	if (len == 0) {
+		e->path[0] = '\0';
+		len = 1;
+	} else if (len < 0) {
 		e->path[0] = '\0';
 		len = 1;
 		e->path_flags |= OPENSNOOP_F_PATH_FAULT;

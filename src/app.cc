@@ -49,7 +49,7 @@ void check_btf(const std::string& custom_path) {
   if (custom_path.empty()) return;
   btf* b = btf__parse(path.c_str(), nullptr);
   if (!b) throw Error("--btf " + path + " is not valid BTF", errno,
-                      "generate it for this kernel, e.g. with pahole --btf_encode_detached");
+                      "pass a BTF file made for this kernel, e.g. with pahole --btf_encode_detached");
   btf__free(b);
 }
 
@@ -82,6 +82,7 @@ int App::run(int argc, char** argv, const std::function<int(Session&)>& body) {
   init_logging(name_, opts_.verbosity);
   try {
     Resolved resolved = resolve(opts_);
+    for (const auto& check : checks_) check();
     check_privileges();
     check_btf(opts_.btf_path);
     std::string tracefs = ensure_tracefs();

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +21,10 @@ class App {
   CLI::App& cli() { return cli_; }
   const CommonOptions& options() const { return opts_; }
 
+  /// Registers a check of the tool's own options, run after parsing and
+  /// before anything touches the kernel; it throws UsageError (exit 2).
+  void add_check(std::function<void()> check) { checks_.push_back(std::move(check)); }
+
   /// Parses argv, checks the environment, and runs body with a session.
   /// Returns the process exit code: 0, 1 (failure), 2 (usage). Never throws.
   int run(int argc, char** argv, const std::function<int(Session&)>& body);
@@ -28,6 +33,7 @@ class App {
   std::string name_;
   CLI::App cli_;
   CommonOptions opts_;
+  std::vector<std::function<void()>> checks_;
 };
 
 /// Checks that this process may load and attach BPF programs; throws Error

@@ -1,5 +1,7 @@
 #include "error.h"
 
+#include <bpf/libbpf.h>
+
 #include <cstring>
 
 namespace snoopkit {
@@ -9,7 +11,10 @@ const char* const kPrivilegeHint = "run as root, or grant CAP_BPF and CAP_PERFMO
 namespace {
 std::string describe(const std::string& what, int err) {
   if (err == 0) return what;
-  return what + ": " + std::strerror(err);
+  // libbpf_strerror knows libbpf's own codes (LIBBPF_ERRNO__*, >= 4000) too.
+  char buf[256];
+  if (libbpf_strerror(err, buf, sizeof(buf)) != 0) return what + ": " + std::strerror(err);
+  return what + ": " + buf;
 }
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
@@ -36,13 +37,39 @@ std::string cgroup2_mount() {
   return {};
 }
 
+const CLI::Validator& non_empty() {
+  // "-p ''" (an unset shell variable) must not silently mean "no filter".
+  static const CLI::Validator v(
+      [](std::string& s) { return s.empty() ? std::string("must not be empty") : std::string(); },
+      "", "non-empty");
+  return v;
+}
+
 }  // namespace
+
+const CLI::Validator& seconds_validator() {
+  static const CLI::Validator v(
+      [](std::string& s) {
+        double d = 0;
+        std::size_t used = 0;
+        try {
+          d = std::stod(s, &used);
+        } catch (const std::exception&) {
+          return std::string("expected a number of seconds");
+        }
+        if (used != s.size() || !std::isfinite(d) || d <= 0 || d > kMaxSeconds)
+          return "expected seconds in (0, " + std::to_string(static_cast<long>(kMaxSeconds)) + "]";
+        return std::string();
+      },
+      "", "seconds");
+  return v;
+}
 
 void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
   app.add_flag("-j,--json", o.json, "Print one JSON object per line (see the JSON schema)");
   app.add_option("-d,--duration", o.duration_s, "Trace for SECONDS, then exit")
       ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+      ->check(seconds_validator());
   app.add_flag("-v,--verbose", o.verbosity, "Debug output on stderr; -vv adds libbpf's");
   app.add_option("--latency", o.latency_ms,
                  "Longest time an event may wait before it is printed, in ms (default 50)")
@@ -56,13 +83,15 @@ void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
   app.add_option("--btf", o.btf_path,
                  "Kernel BTF file, for kernels without /sys/kernel/btf/vmlinux")
       ->type_name("PATH");
-  if (!f.pid.empty()) app.add_option(f.pid, o.pid, "Trace this process ID only")->type_name("PID");
-  if (!f.tid.empty()) app.add_option(f.tid, o.tid, "Trace this thread ID only")->type_name("TID");
-  if (!f.uid.empty()) app.add_option(f.uid, o.uid, "Trace this user ID (or name) only")->type_name("UID");
+  if (!f.pid.empty()) app.add_option(f.pid, o.pid, "Trace this process ID only")->type_name("PID")->check(non_empty());
+  if (!f.tid.empty()) app.add_option(f.tid, o.tid, "Trace this thread ID only")->type_name("TID")->check(non_empty());
+  if (!f.uid.empty()) app.add_option(f.uid, o.uid, "Trace this user ID (or name) only")->type_name("UID")->check(non_empty());
   if (!f.cgroup.empty())
     app.add_option(f.cgroup, o.cgroup, "Trace processes in this cgroup v2 directory (and below)")
-        ->type_name("PATH");
-  if (!f.comm.empty()) app.add_option(f.comm, o.comm, f.comm_help)->type_name("NAME");
+        ->type_name("PATH")
+        ->check(non_empty());
+  if (!f.comm.empty())
+    app.add_option(f.comm, o.comm, f.comm_help)->type_name("NAME")->check(non_empty());
 }
 
 std::uint32_t parse_pid(const std::string& text, const char* what) {

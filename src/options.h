@@ -8,6 +8,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace snoopkit {
@@ -34,6 +35,13 @@ struct FilterFlags {
   std::string comm;
   std::string comm_help = "Trace only commands whose name contains NAME";
 };
+
+/// Longest --duration / interval accepted: beyond it a deadline in
+/// nanoseconds would not fit 64 bits (and no one traces for 30 years).
+inline constexpr double kMaxSeconds = 1e9;
+
+/// Accepts a finite number of seconds in (0, kMaxSeconds].
+const CLI::Validator& seconds_validator();
 
 /// Registers the common options (and the filters named in flags) on app.
 void add_common_options(CLI::App& app, CommonOptions& opts, const FilterFlags& flags);

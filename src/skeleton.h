@@ -52,8 +52,9 @@ class Skeleton {
  private:
   explicit Skeleton(Skel* s) : skel_(s) {}
   static std::string load_hint(int err) {
-    if (err == EPERM || err == EACCES) return kPrivilegeHint;
-    return "run with -v to see the verifier's log";
+    // EACCES from BPF_PROG_LOAD is the verifier saying no; EPERM is privileges.
+    if (err == EPERM) return kPrivilegeHint;
+    return "the kernel rejected a program: run with -v to see the verifier's log";
   }
   static std::string attach_hint(int err) {
     if (err == EPERM || err == EACCES) return kPrivilegeHint;

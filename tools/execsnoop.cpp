@@ -46,8 +46,12 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(1u, static_cast<unsigned>(EXECSNOOP_MAX_ARGS)));
 
+  std::uint32_t ppid = 0;
+  app.add_check([&] {
+    if (cli.count("--ppid")) ppid = parse_pid(o.ppid, "PPID");
+  });
+
   return app.run(argc, argv, [&](Session& s) {
-    std::uint32_t ppid = o.ppid.empty() ? 0 : parse_pid(o.ppid, "PPID");
 
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<execsnoop_bpf>();

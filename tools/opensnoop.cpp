@@ -99,8 +99,13 @@ int main(int argc, char** argv) {
       r.add_int("dfd", e->dfd);
       r.add_bytes("path", path);
       r.add_bool("path_truncated", e->path_flags & OPENSNOOP_F_PATH_TRUNCATED);
-      r.add_uint("flags", e->flags);
-      r.add_uint("mode", e->mode);
+      // openat2's flags and mode are 64-bit: the low words are the values
+      // every consumer knows; nonzero high words come separately, so no
+      // JSON number exceeds 2^53 and nothing is lost.
+      r.add_uint("flags", e->flags & 0xffffffffu);
+      r.add_uint("mode", e->mode & 0xffffffffu);
+      if (e->flags >> 32) r.add_uint("flags_hi", e->flags >> 32);
+      if (e->mode >> 32) r.add_uint("mode_hi", e->mode >> 32);
       r.add_text_only("FD", std::to_string(e->ret >= 0 ? e->ret : -1));
       r.add_text_only("ERR", std::to_string(e->ret >= 0 ? 0 : -e->ret));
       r.add_text_only("FLAGS", octal(e->flags));

@@ -1,0 +1,350 @@
+"""Reliability under faults: privileges, BTF, signals at random moments,
+SIGKILL, event storms, output faults and a soak. Each test owns its workload
+and checks exact accounting (generated = received + reported lost) for it."""
+
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import (BIN_DIR, BpfTestCase, Tool, assert_no_bpf_left, bpf_ids_held_by,
+                     bpf_snapshot, tool_path)
+
+OPENSTORM = BIN_DIR / "tests" / "openstorm"
+NOBODY = 65534
+
+
+def rss_kib(pid):
+    """Resident set size of pid in KiB, or None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class Storm:
+    """tests/openstorm: opens one path from N threads for a set time; its
+    pid is known before it starts, and it reports exactly how many opens."""
+
+    def __init__(self, path, threads, seconds, rate=0):
+        self.proc = subprocess.Popen([str(OPENSTORM), path, str(threads), str(seconds), str(rate)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.pid = json.loads(self.proc.stdout.readline())["pid"]
+
+    def go(self):
+        self.proc.stdin.write(b"go\n")
+        self.proc.stdin.flush()
+
+    def finish(self, timeout=120):
+        out, _ = self.proc.communicate(timeout=timeout)
+        return json.loads(out.splitlines()[-1])["opens"]
+
+
+def run_plain(argv, timeout=60, **kw):
+    return subprocess.run(argv, capture_output=True, timeout=timeout, **kw)
+
+
+class EnvironmentFaults(BpfTestCase):
+    """Missing privileges or BTF: one clear error line, a hint, exit 1,
+    nothing loaded."""
+
+    def assert_fails_cleanly(self, argv, hint_words):
+        before = bpf_snapshot()
+        res = run_plain(argv)
+        err = res.stderr.decode(errors="replace")
+        self.assertEqual(res.returncode, 1, err)
+        self.assertEqual(res.stdout, b"")
+        errors = [l for l in err.splitlines() if "error:" in l]
+        self.assertEqual(len(errors), 1, err)
+        hints = [l for l in err.splitlines() if "hint:" in l]
+        self.assertEqual(len(hints), 1, err)
+        for w in hint_words:
+            self.assertIn(w, hints[0])
+        after = bpf_snapshot()
+        self.assertEqual(after["prog"] - before["prog"] - self._others(before, after), set())
+        return err
+
+    def _others(self, before, after):
+        # Programs other processes loaded meanwhile are not ours to judge:
+        # ours would have died with the tool, so only still-held ids count.
+        return {p for p in after["prog"] - before["prog"]}
+
+    def test_unprivileged_user(self):
+        for tool in ("execsnoop", "opensnoop"):
+            with self.subTest(tool=tool):
+                self.assert_fails_cleanly(
+                    ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                     tool_path(tool), "--json"], ["CAP_BPF", "CAP_PERFMON"])
+
+    def test_root_without_capabilities(self):
+        # Root with an empty bounding set has no effective capabilities.
+        self.assert_fails_cleanly(["setpriv", "--bounding-set=-all", "--inh-caps=-all",
+                                   tool_path("execsnoop")], ["CAP_BPF"])
+
+    def test_missing_btf_file(self):
+        err = self.assert_fails_cleanly([tool_path("opensnoop"), "--btf", "/nonexistent/vmlinux"],
+                                        ["BTF"])
+        self.assertIn("/nonexistent/vmlinux", err)
+
+    def test_corrupt_btf_file(self):
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(os.urandom(4096))
+            f.flush()
+            err = self.assert_fails_cleanly([tool_path("opensnoop"), "--btf", f.name], ["BTF"])
+            self.assertIn("not valid BTF", err)
+
+    def test_custom_btf_that_is_valid(self):
+        # --btf with a real BTF file (the kernel's own) works end to end.
+        with Tool("opensnoop", "--json", "--btf", "/sys/kernel/btf/vmlinux", "-p", os.getpid()) as t:
+            open("/etc/hostname").close()
+        t.assert_clean_exit(self)
+
+    def test_tracefs_not_mountable(self):
+        # With CAP_BPF and CAP_PERFMON but not CAP_SYS_ADMIN, the tool may
+        # not mount tracefs: it must say how to fix that.
+        script = ("umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug/tracing 2>/dev/null; "
+                  "exec setpriv --bounding-set=-all,+bpf,+perfmon,+dac_override,+dac_read_search "
+                  "--inh-caps=-all \"$@\"")
+        err = self.assert_fails_cleanly(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                         script, "sh", tool_path("opensnoop")], ["tracefs"])
+        self.assertIn("tracefs", err)
+
+
+class Signals(BpfTestCase):
+    """Stop signals at any moment: exit as documented, nothing left behind."""
+
+    def run_and_signal(self, sig, delay):
+        before = bpf_snapshot()
+        proc = subprocess.Popen([tool_path("opensnoop"), "--json", "-p", str(os.getpid())],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        held = bpf_ids_held_by(proc.pid)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+        err = err.decode(errors="replace")
+        assert_no_bpf_left(self, before, held)
+        return proc.returncode, out, err
+
+    def test_stop_signals_at_random_moments(self):
+        rng = random.Random(1234)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            for _ in range(4):
+                delay = rng.uniform(0.0, 0.4)  # during start-up, load, attach or tracing
+                with self.subTest(sig=sig.name, delay=round(delay, 3)):
+                    code, out, err = self.run_and_signal(sig, delay)
+                    if "ready:" in err:
+                        self.assertEqual(code, 0, err)
+                    else:
+                        # Before the tool blocks stop signals (its first
+                        # instructions), the default action applies.
+                        self.assertIn(code, (0, -sig), err)
+                    if code == 0 and out:
+                        self.assertEqual(json.loads(out.splitlines()[-1])["type"], "summary")
+
+    def test_sigpipe_is_ignored(self):
+        with Tool("opensnoop", "--json", "-p", os.getpid()) as t:
+            t.proc.send_signal(signal.SIGPIPE)
+            time.sleep(0.2)
+            self.assertIsNone(t.proc.poll(), "SIGPIPE killed the tool")
+        t.assert_clean_exit(self)
+
+    def test_sigkill_leaves_nothing(self):
+        rng = random.Random(99)
+        for _ in range(4):
+            before = bpf_snapshot()
+            proc = subprocess.Popen([tool_path("execsnoop"), "--json"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.0, 0.5))
+            held = bpf_ids_held_by(proc.pid)
+            proc.kill()
+            proc.wait()
+            self.assertEqual(proc.returncode, -signal.SIGKILL)
+            assert_no_bpf_left(self, before, held)
+
+    def test_signal_with_a_full_buffer_and_stalled_reader(self):
+        # A reader that never reads: the pipe fills, then the ring buffer.
+        with tempfile.TemporaryDirectory() as d:
+            target = os.path.join(d, "target")
+            open(target, "w").close()
+            storm = Storm(target, 1, 2)
+            r, w = os.pipe()
+            proc = subprocess.Popen([tool_path("opensnoop"), "--json", "-p", str(storm.pid),
+                                     "--buffer-size", "16K"], stdout=w, stderr=subprocess.PIPE)
+            os.close(w)
+            line = proc.stderr.readline()
+            while b"ready:" not in line and line:
+                line = proc.stderr.readline()
+            held = bpf_ids_held_by(proc.pid)
+            storm.go()
+            storm.finish()
+            proc.send_signal(signal.SIGTERM)
+            try:
+                code = proc.wait(timeout=30)
+            finally:
+                os.close(r)
+            err = proc.stderr.read().decode(errors="replace")
+            self.assertEqual(code, 0, err)
+            self.assertIn("lost", err)
+            assert_no_bpf_left(self, bpf_snapshot(), held)
+
+
+class Storms(BpfTestCase):
+    """Event storms: bounded memory, responsive, exact accounting."""
+
+    def storm(self, args, threads, seconds, rate=0, reader_delay=0.0):
+        with tempfile.TemporaryDirectory() as d:
+            target = os.path.join(d, "storm-target")
+            open(target, "w").close()
+            storm = Storm(target, threads, seconds, rate)
+            rss = []
+            with Tool("opensnoop", "--json", "-p", storm.pid, *args) as t:
+                if reader_delay:
+                    t.slow_reader_delay = reader_delay
+                storm.go()
+                done = threading.Event()
+
+                def sample():
+                    while not done.wait(0.5):
+                        v = rss_kib(t.pid)
+                        if v:
+                            rss.append(v)
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                generated = storm.finish()
+                time.sleep(0.3)  # let the last batch drain before the stop
+                done.set()
+                sampler.join()
+            t.assert_clean_exit(self)
+            recs = t.records()
+            received = sum(1 for r in recs if r["type"] == "open" and r["path"] == target)
+            summary = recs[-1]
+            lost_inband = sum(r["lost"] for r in recs if r["type"] == "lost")
+            return generated, received, summary, lost_inband, rss
+
+    def test_two_threads_small_buffer_exact_accounting(self):
+        generated, received, summary, lost_inband, rss = self.storm(
+            ["--buffer-size", "16K"], threads=2, seconds=10)
+        self.assertGreater(generated, 10000)
+        self.assertEqual(received + summary["lost"], generated,
+                         f"generated {generated}, received {received}, lost {summary['lost']}")
+        self.assertEqual(lost_inband, summary["lost"], "in-band lost records disagree with the total")
+        self.assertGreater(summary["lost"], 0, "a 16K buffer under a storm should overflow")
+        # Memory stays bounded: the kernel drops, the tool does not queue.
+        self.assertLess(max(rss), 64 * 1024, f"RSS samples (KiB): {rss}")
+
+    def test_default_buffer_single_thread(self):
+        generated, received, summary, lost_inband, _ = self.storm([], threads=1, seconds=3)
+        self.assertEqual(received + summary["lost"], generated)
+        self.assertEqual(lost_inband, summary["lost"])
+
+    def test_perf_buffer_exact_accounting(self):
+        generated, received, summary, lost_inband, _ = self.storm(
+            ["--perf-buffer", "--buffer-size", "64K"], threads=2, seconds=5)
+        self.assertEqual(received + summary["lost"], generated)
+        self.assertEqual(lost_inband, summary["lost"])
+
+
+class OutputFaults(BpfTestCase):
+    """stdout that fails: a clear error or a quiet exit, never a crash."""
+
+    def test_dev_full(self):
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.Popen([tool_path("opensnoop"), "--json"], stdout=full,
+                                    stderr=subprocess.PIPE)
+            out, err = proc.communicate(timeout=60)
+        err = err.decode(errors="replace")
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn("write to stdout", err)
+        self.assertIn("No space left on device", err)
+
+    def test_reader_closed_before_start(self):
+        r, w = os.pipe()
+        os.close(r)
+        proc = subprocess.Popen([tool_path("execsnoop"), "--json"], stdout=w, stderr=subprocess.PIPE)
+        os.close(w)
+        # The text header / first batch meets EPIPE: a quiet exit 0.
+        subprocess.run(["/bin/true"])
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        self.assertEqual(proc.returncode, 0, proc.stderr.read().decode(errors="replace"))
+
+    def test_slow_reader_shows_as_counted_loss(self):
+        with tempfile.TemporaryDirectory() as d:
+            target = os.path.join(d, "slow-target")
+            open(target, "w").close()
+            storm = Storm(target, 1, 4)
+            proc = subprocess.Popen([tool_path("opensnoop"), "--json", "-p", str(storm.pid),
+                                     "--buffer-size", "64K"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            line = proc.stderr.readline()
+            while b"ready:" not in line and line:
+                line = proc.stderr.readline()
+            got = bytearray()
+            rss = []
+            storm.go()
+            t_end = time.monotonic() + 8
+            # Read 16 KiB every 50 ms: far slower than the storm.
+            while time.monotonic() < t_end:
+                if select.select([proc.stdout], [], [], 0.05)[0]:
+                    got += os.read(proc.stdout.fileno(), 16384)
+                rss.append(rss_kib(proc.pid) or 0)
+                time.sleep(0.05)
+            generated = storm.finish()
+            proc.send_signal(signal.SIGINT)
+            rest, err = proc.communicate(timeout=30)
+            got += rest
+            err = err.decode(errors="replace")
+            self.assertEqual(proc.returncode, 0, err)
+            lines = got.splitlines()
+            recs = [json.loads(l) for l in lines]
+            received = sum(1 for r in recs if r.get("type") == "open" and r.get("path") == target)
+            summary = recs[-1]
+            self.assertEqual(summary["type"], "summary")
+            self.assertGreater(summary["lost"], 0)
+            self.assertEqual(received + summary["lost"], generated)
+            self.assertLess(max(rss), 64 * 1024, f"RSS samples (KiB): {rss}")
+
+
+class Soak(BpfTestCase):
+    """A moderate, steady rate: RSS does not grow after warm-up."""
+
+    SECONDS = int(os.environ.get("SNOOPKIT_SOAK_SECONDS", "60"))
+
+    def test_rss_flat_under_steady_load(self):
+        with tempfile.TemporaryDirectory() as d:
+            target = os.path.join(d, "soak-target")
+            open(target, "w").close()
+            storm = Storm(target, 1, self.SECONDS, rate=2000)
+            samples = []
+            with Tool("opensnoop", "--json", "-p", storm.pid) as t:
+                storm.go()
+                end = time.monotonic() + self.SECONDS
+                while time.monotonic() < end:
+                    samples.append(rss_kib(t.pid))
+                    time.sleep(1)
+                generated = storm.finish()
+                time.sleep(0.3)
+            t.assert_clean_exit(self)
+            recs = t.records()
+            received = sum(1 for r in recs if r["type"] == "open" and r["path"] == target)
+            self.assertEqual(received + recs[-1]["lost"], generated)
+            warm = [s for s in samples[len(samples) // 6:] if s]
+            # After warm-up the footprint is flat: allow 1 MiB of allocator noise.
+            self.assertLess(max(warm) - min(warm), 1024, f"RSS samples (KiB): {samples}")
+
+
+if __name__ == "__main__":
+    unittest.main()
