@@ -12,8 +12,6 @@ if(SNOOPKIT_SANITIZE OR SNOOPKIT_FUZZ)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
                       -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
-  # _FORTIFY_SOURCE and ASan both wrap libc; let ASan do it.
-  set(SNOOPKIT_HARDEN OFF CACHE BOOL "" FORCE)
 endif()
 
 if(SNOOPKIT_FUZZ)
