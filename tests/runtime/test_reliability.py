@@ -231,9 +231,12 @@ class Storms(BpfTestCase):
             lost_inband = sum(r["lost"] for r in recs if r["type"] == "lost")
             return generated, received, summary, lost_inband, rss
 
+    # CI-sized; SNOOPKIT_STORM_SECONDS=30 for the full storm.
+    SECONDS = int(os.environ.get("SNOOPKIT_STORM_SECONDS", "10"))
+
     def test_two_threads_small_buffer_exact_accounting(self):
         generated, received, summary, lost_inband, rss = self.storm(
-            ["--buffer-size", "16K"], threads=2, seconds=10)
+            ["--buffer-size", "16K"], threads=2, seconds=self.SECONDS)
         self.assertGreater(generated, 10000)
         self.assertEqual(received + summary["lost"], generated,
                          f"generated {generated}, received {received}, lost {summary['lost']}")
