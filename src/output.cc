@@ -1,10 +1,12 @@
 #include "output.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <utility>
 
 #include "escape.h"
+#include "histogram.h"
 
 namespace snoopkit {
 namespace {
@@ -77,7 +79,73 @@ void append_text_cell(std::string& out, const Record& r, const Field& f, bool qu
         append_text_bytes(out, r.items()[k], quote);
       }
       break;
+    case Field::Type::kHistogram:  // blocks: drawn below the line
+    case Field::Type::kRecords:
+      break;
   }
+}
+
+bool is_block(const Field& f) {
+  return f.type == Field::Type::kHistogram || f.type == Field::Type::kRecords;
+}
+
+// Whether the cell of col pads: a line never ends in padding spaces, but a
+// right-aligned last column pads on its left, so its numbers line up.
+bool pads(const Column& col, bool last) {
+  return !last || !col.left;
+}
+
+// The header line of columns, or nothing when no column has a header.
+void append_header(std::string& out, const std::vector<Column>& columns) {
+  if (std::none_of(columns.begin(), columns.end(), [](auto& c) { return !c.header.empty(); }))
+    return;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const Column& col = columns[c];
+    if (c != 0) out += ' ';
+    const std::size_t start = out.size();
+    out += col.header;
+    if (pads(col, c + 1 == columns.size())) pad_cell(out, start, col.width, col.left);
+  }
+  out += '\n';
+}
+
+void append_record_text(std::string& out, const std::vector<Column>& columns, const Record& r);
+
+void append_block(std::string& out, const Column& col, const Field& f) {
+  if (f.type == Field::Type::kHistogram) {
+    if (f.histogram) append_log2_bars(out, *f.histogram);
+    return;
+  }
+  if (!f.records) return;
+  append_header(out, col.rows);
+  for (const Record& row : *f.records) append_record_text(out, col.rows, row);
+}
+
+// One record: its line of inline cells, then its blocks in column order.
+void append_record_text(std::string& out, const std::vector<Column>& columns, const Record& r) {
+  std::vector<std::pair<const Column*, const Field*>> blocks;
+  std::vector<std::pair<const Column*, const Field*>> cells;
+  bool any_inline = false;
+  for (const Column& col : columns) {
+    const Field* f = find_text_field(r, col.key);
+    if (f && is_block(*f)) {
+      blocks.emplace_back(&col, f);
+    } else {
+      cells.emplace_back(&col, f);
+      any_inline |= f != nullptr;
+    }
+  }
+  if (any_inline || blocks.empty()) {
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const auto [col, f] = cells[c];
+      if (c != 0) out += ' ';
+      const std::size_t start = out.size();
+      if (f) append_text_cell(out, r, *f, col->quote);
+      if (pads(*col, c + 1 == cells.size())) pad_cell(out, start, col->width, col->left);
+    }
+    out += '\n';
+  }
+  for (const auto& [col, f] : blocks) append_block(out, *col, *f);
 }
 
 void append_json_bytes_list(std::string& out, const Record& r, const Field& f) {
@@ -103,44 +171,33 @@ void append_json_bytes_list(std::string& out, const Record& r, const Field& f) {
   out += ']';
 }
 
-}  // namespace
-
-TextWriter::TextWriter(Sink& sink, std::vector<Column> columns)
-    : sink_(sink), columns_(std::move(columns)) {}
-
-void TextWriter::begin() {
-  std::string& out = sink_.buffer();
-  for (std::size_t c = 0; c < columns_.size(); ++c) {
-    const Column& col = columns_[c];
-    if (c != 0) out += ' ';
-    const std::size_t start = out.size();
-    out += col.header;
-    if (c + 1 != columns_.size()) pad_cell(out, start, col.width, col.left);
+void append_json_histogram(std::string& out, const Histogram* h) {
+  out += '[';
+  if (h) {
+    for (std::size_t k = 0; k < h->buckets.size(); ++k) {
+      const Bucket& b = h->buckets[k];
+      if (k != 0) out += ',';
+      // Plain numbers: log2_histogram keeps bounds below 2^53, exact in doubles.
+      out += "{\"low\":";
+      append_decimal(out, b.low);
+      out += ",\"high\":";
+      append_decimal(out, b.high);
+      out += ",\"count\":";
+      append_decimal(out, b.count);
+      out += '}';
+    }
   }
-  out += '\n';
+  out += ']';
 }
 
-void TextWriter::write(const Record& r) {
-  std::string& out = sink_.buffer();
-  for (std::size_t c = 0; c < columns_.size(); ++c) {
-    const Column& col = columns_[c];
-    if (c != 0) out += ' ';
-    const std::size_t start = out.size();
-    if (const Field* f = find_text_field(r, col.key)) append_text_cell(out, r, *f, col.quote);
-    if (c + 1 != columns_.size()) pad_cell(out, start, col.width, col.left);
-  }
-  out += '\n';
-}
-
-void JsonWriter::write(const Record& r) {
-  std::string& out = sink_.buffer();
+void append_json_object(std::string& out, const Record& r, bool with_type) {
   out += '{';
   bool first = true;
   auto comma = [&] {
     if (!first) out += ',';
     first = false;
   };
-  if (!r.type().empty()) {
+  if (with_type && !r.type().empty()) {
     comma();
     append_key(out, "type");
     append_json_string(out, r.type());
@@ -180,9 +237,47 @@ void JsonWriter::write(const Record& r) {
       case Field::Type::kBytesList:
         append_json_bytes_list(out, r, f);
         break;
+      case Field::Type::kHistogram:
+        append_json_histogram(out, f.histogram);
+        break;
+      case Field::Type::kRecords:
+        out += '[';
+        if (f.records) {
+          for (std::size_t k = 0; k < f.records->size(); ++k) {
+            if (k != 0) out += ',';
+            append_json_object(out, (*f.records)[k], false);
+          }
+        }
+        out += ']';
+        break;
     }
   }
-  out += "}\n";
+  out += '}';
+}
+
+}  // namespace
+
+TextWriter::TextWriter(Sink& sink, std::vector<Column> columns)
+    : sink_(sink), columns_(std::move(columns)) {}
+
+void TextWriter::begin() {
+  append_header(sink_.buffer(), columns_);
+}
+
+void TextWriter::write(const Record& r) {
+  std::string& out = sink_.buffer();
+  const bool has_block = std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) {
+    const Field* f = find_text_field(r, c.key);
+    return f && is_block(*f);
+  });
+  if (has_block) out += '\n';
+  append_record_text(out, columns_, r);
+}
+
+void JsonWriter::write(const Record& r) {
+  std::string& out = sink_.buffer();
+  append_json_object(out, r, true);
+  out += '\n';
 }
 
 }  // namespace snoopkit

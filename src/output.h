@@ -12,12 +12,19 @@
 namespace snoopkit {
 
 /// A text column: which field it shows, its header and width.
+///
+/// A column whose field is a kHistogram or kRecords is a block: it is drawn
+/// on lines of its own below the record's line (a histogram as log2 bars,
+/// records as a table of the `rows` columns, with their own header). Give
+/// block columns an empty header; a header line is printed at begin() only
+/// if some column has a header.
 struct Column {
   std::string header;
-  std::string key;       // Field::key shown in this column
-  int width = 0;         // minimum width; the last column is never padded
-  bool left = true;      // left-aligned (strings) or right-aligned (numbers)
-  bool quote = false;    // kBytesList / kBytes: wrap each item in "quotes"
+  std::string key;                // Field::key shown in this column
+  int width = 0;                  // minimum width; a left-aligned last column is never padded
+  bool left = true;               // left-aligned (strings) or right-aligned (numbers)
+  bool quote = false;             // kBytesList / kBytes: wrap each item in "quotes"
+  std::vector<Column> rows = {};  // kRecords: the columns of the nested table
 };
 
 /// Renders records; implementations append to the sink's buffer.
@@ -32,7 +39,10 @@ class Writer {
 
 /// Aligned columns like libbpf-tools. Control bytes, invalid UTF-8, C1
 /// controls and bidi overrides are escaped as \xNN so that no value can
-/// forge a line or drive the terminal.
+/// forge a line or drive the terminal. A record with blocks (histograms,
+/// tables) starts with an empty line, so that successive reports stay apart
+/// as in libbpf-tools; its own line is left out when none of its inline
+/// columns has a field.
 class TextWriter : public Writer {
  public:
   TextWriter(Sink& sink, std::vector<Column> columns);
@@ -46,7 +56,9 @@ class TextWriter : public Writer {
 
 /// One JSON object per line, always valid UTF-8: "type" first, then the
 /// fields in order. A byte string that is not valid UTF-8 is rendered with
-/// U+FFFD replacements and its exact bytes as base64 in "<key>_b64".
+/// U+FFFD replacements and its exact bytes as base64 in "<key>_b64". A
+/// histogram is an array of {"low","high","count"} objects; nested records
+/// are an array of objects (without "type").
 class JsonWriter : public Writer {
  public:
   explicit JsonWriter(Sink& sink) : sink_(sink) {}

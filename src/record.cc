@@ -84,6 +84,18 @@ Field& Record::add_text_only(std::string_view key, std::string text) {
   return f;
 }
 
+Field& Record::add_histogram(std::string_view key, const Histogram& h) {
+  Field& f = push(key, Field::Type::kHistogram);
+  f.histogram = &h;
+  return f;
+}
+
+Field& Record::add_records(std::string_view key, const std::vector<Record>& rows) {
+  Field& f = push(key, Field::Type::kRecords);
+  f.records = &rows;
+  return f;
+}
+
 const Field* Record::find(std::string_view key) const {
   for (const Field& f : fields_) {
     if (f.key == key) return &f;

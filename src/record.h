@@ -10,6 +10,9 @@
 
 namespace snoopkit {
 
+class Record;
+struct Histogram;
+
 /// One typed field. Bytes are exact, whatever the kernel handed over;
 /// writers decide how to escape them.
 struct Field {
@@ -21,6 +24,8 @@ struct Field {
     kBytes,      // byte string: JSON string (+ "<key>_b64" if not UTF-8)
     kBytesList,  // list of byte strings: JSON array (+ "<key>_b64" array)
     kRaw,        // pre-rendered ASCII text (time stamps, octal): JSON string
+    kHistogram,  // buckets: JSON array of {"low","high","count"}; text: log2 bars below the line
+    kRecords,    // nested records: JSON array of objects; text: a table below the line
   };
   std::string_view key;
   Type type = Type::kInt;
@@ -29,8 +34,10 @@ struct Field {
   std::int64_t i = 0;
   std::uint64_t u = 0;
   bool b = false;
-  std::string_view s;                       // kBytes, kRaw
-  std::size_t list_begin = 0, list_end = 0;  // kBytesList: range in Record::items()
+  std::string_view s;                            // kBytes, kRaw
+  std::size_t list_begin = 0, list_end = 0;      // kBytesList: range in Record::items()
+  const Histogram* histogram = nullptr;          // kHistogram
+  const std::vector<Record>* records = nullptr;  // kRecords
 };
 
 /// A reusable record. Views handed to it must outlive the next render;
@@ -53,6 +60,11 @@ class Record {
   Field& add_raw(std::string_view key, std::string text);
   /// Adds a field for text columns only (e.g. "TIME" as HH:MM:SS).
   Field& add_text_only(std::string_view key, std::string text);
+  /// Adds a histogram (a view: h must outlive the next render).
+  Field& add_histogram(std::string_view key, const Histogram& h);
+  /// Adds a list of records, e.g. the rows of a top-N table (a view: rows
+  /// must outlive the next render). Their types are not rendered.
+  Field& add_records(std::string_view key, const std::vector<Record>& rows);
 
   const std::vector<Field>& fields() const { return fields_; }
   const std::vector<std::string_view>& items() const { return items_; }

@@ -2,11 +2,13 @@
 
 #include <bpf/bpf.h>
 #include <signal.h>
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "error.h"
@@ -18,6 +20,8 @@ namespace {
 
 constexpr std::uint64_t kPageSize = 4096;
 constexpr int kFinalFlushMs = 2000;  // how long a stopping tool waits for a stalled reader
+constexpr std::uint64_t kMaxWaitMs =
+    3'600'000;  // one epoll_wait at most: an int, and the loop re-waits
 
 // Closes an fd on scope exit.
 struct Fd {
@@ -101,28 +105,178 @@ void Session::stamp(Record& r, std::uint64_t ktime_ns) const {
   r.add_big_uint("ktime_ns", ktime_ns);
 }
 
+// The policy both loops share: one writer over stdout, stop signals read
+// from a signalfd, --duration, loss reports, and the end of a run (final
+// flush, summary, exit code). An EPIPE ends the run quietly with exit 0;
+// any other write error is an Error.
+class Session::Loop {
+ public:
+  Loop(Session& s, bpf_map* stats, std::vector<Column> columns) : s_(s), stats_(stats) {
+    if (s_.opts_.json)
+      writer_ = std::make_unique<JsonWriter>(sink_);
+    else
+      writer_ = std::make_unique<TextWriter>(sink_, std::move(columns));
+    // Signals were blocked at start-up; they arrive here as readable data.
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask, sig);
+    sigfd_.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd_.fd < 0) throw Error("signalfd", errno);
+    sink_.make_interruptible(sigfd_.fd);
+    ep_.fd = epoll_create1(EPOLL_CLOEXEC);
+    if (ep_.fd < 0) throw Error("epoll_create1", errno);
+    watch(sigfd_.fd);
+  }
+
+  bool writable() const { return out_ == Sink::Status::kOk || out_ == Sink::Status::kInterrupted; }
+
+  /// Renders r if stdout still takes data; flushes past the batch size.
+  void write(const Record& r) {
+    if (!writable()) return;
+    writer_->write(r);
+    if (out_ == Sink::Status::kOk) out_ = sink_.maybe_flush();
+  }
+
+  /// Adds fd to the set a wait() wakes for.
+  void watch(int fd) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(ep_.fd, EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl", errno);
+  }
+
+  /// Prints the text header and the "ready:" line; the run's clock starts.
+  void ready(const std::string& via, const std::string& plan) {
+    writer_->begin();
+    out_ = sink_.flush();
+    const auto& o = s_.opts_;
+    spdlog::info("ready: {} programs attached via {} ({}); {}", s_.programs_, via, s_.hooks_,
+                 o.duration_s > 0 ? "tracing for " + std::to_string(o.duration_s) + " s" : plan);
+    start_ = Clock::mono_now();
+    deadline_ = o.duration_s > 0 ? start_ + static_cast<std::uint64_t>(o.duration_s * 1e9) : 0;
+  }
+  std::uint64_t start() const { return start_; }
+
+  /// Waits up to timeout_ms (-1: no limit), less if --duration ends sooner,
+  /// for a watched fd or a stop signal. Returns false when the run must
+  /// stop (stop_reason says why).
+  bool wait(int timeout_ms) {
+    if (!stop_reason.empty()) return false;
+    if (deadline_) {
+      std::uint64_t now = Clock::mono_now();
+      if (now >= deadline_) return stop("duration elapsed");
+      std::uint64_t left =
+          std::min<std::uint64_t>((deadline_ - now + 999'999) / 1'000'000, kMaxWaitMs);
+      if (timeout_ms < 0 || left < static_cast<std::uint64_t>(timeout_ms))
+        timeout_ms = static_cast<int>(left);
+    }
+    epoll_event evs[4];
+    int n = epoll_wait(ep_.fd, evs, 4, timeout_ms);
+    if (n < 0 && errno != EINTR) throw Error("epoll_wait", errno);
+    for (int i = 0; i < n; ++i) {
+      if (evs[i].data.fd != sigfd_.fd) continue;
+      signalfd_siginfo si{};
+      if (read(sigfd_.fd, &si, sizeof(si)) == sizeof(si))
+        stop_reason = std::string("received ") + sigabbrev_np(static_cast<int>(si.ssi_signo));
+    }
+    if (!stop_reason.empty()) return false;
+    if (deadline_ && Clock::mono_now() >= deadline_) return stop("duration elapsed");
+    return true;
+  }
+
+  /// Sets why the run ends; returns false (for wait()).
+  bool stop(std::string why) {
+    stop_reason = std::move(why);
+    return false;
+  }
+
+  /// After a drain or a report: loss, then flush. Returns false when the
+  /// reader of stdout went away; throws Error on any other write error.
+  bool batch_done() {
+    report_lost();
+    if (writable()) out_ = sink_.flush();
+    if (out_ == Sink::Status::kClosed) {
+      spdlog::debug("stdout was closed by its reader; exiting");
+      return false;
+    }
+    if (out_ == Sink::Status::kError) throw Error("write to stdout", sink_.error());
+    return true;
+  }
+
+  /// From here on a stalled reader gets only a bounded wait.
+  void stopping() { sink_.set_wait_limit_ms(kFinalFlushMs); }
+
+  /// The end of a run: loss, the summary (JSON record or stderr line), the
+  /// final flush. Returns the exit code.
+  int finish(std::uint64_t events, std::uint64_t printed) {
+    report_lost();
+    double elapsed = static_cast<double>(Clock::mono_now() - start_) / 1e9;
+    if (s_.opts_.json) {
+      Record rec;
+      rec.set_type("summary");
+      s_.stamp(rec, Clock::mono_now());
+      rec.add_uint("events", events);
+      rec.add_uint("printed", printed);
+      rec.add_uint("lost", lost_total_);
+      rec.add_uint("elapsed_ms", static_cast<std::uint64_t>(elapsed * 1000));
+      if (writable()) writer_->write(rec);
+    }
+    if (writable()) out_ = sink_.flush();
+    if (out_ == Sink::Status::kInterrupted) {
+      spdlog::warn("stdout's reader did not take the last {} bytes within {} ms; dropped",
+                   sink_.buffer().size(), kFinalFlushMs);
+    }
+    spdlog::info("{}: {} events, {} printed, {} lost in {:.1f} s", stop_reason, events, printed,
+                 lost_total_, elapsed);
+    if (out_ == Sink::Status::kError) throw Error("write to stdout", sink_.error());
+    return kExitOk;
+  }
+
+  std::string stop_reason;
+
+ private:
+  void report_lost() {
+    std::uint64_t lost = read_lost(stats_);
+    if (lost <= lost_total_) return;
+    std::uint64_t delta = lost - lost_total_;
+    lost_total_ = lost;
+    if (s_.opts_.json) {
+      Record r;
+      r.set_type("lost");
+      s_.stamp(r, Clock::mono_now());
+      r.add_uint("lost", delta);
+      r.add_uint("lost_total", lost_total_);
+      write(r);
+    } else {
+      spdlog::warn(
+          "lost {} events ({} in total): the reader fell behind; try --buffer-size or filters",
+          delta, lost_total_);
+    }
+  }
+
+  Session& s_;
+  bpf_map* stats_;
+  Sink sink_{STDOUT_FILENO};
+  std::unique_ptr<Writer> writer_;
+  Sink::Status out_ = Sink::Status::kOk;
+  Fd sigfd_, ep_;
+  std::uint64_t start_ = 0, deadline_ = 0, lost_total_ = 0;
+};
+
 int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format) {
-  Sink sink(STDOUT_FILENO);
-  std::unique_ptr<Writer> writer;
-  if (opts_.json)
-    writer = std::make_unique<JsonWriter>(sink);
-  else
-    writer = std::make_unique<TextWriter>(sink, std::move(columns));
+  Loop loop(*this, m.stats, std::move(columns));
 
   Record rec;
   std::uint64_t received = 0, printed = 0;
-  Sink::Status out = Sink::Status::kOk;
-  auto writable = [&] { return out == Sink::Status::kOk || out == Sink::Status::kInterrupted; };
   const std::uint64_t latency_ns = std::uint64_t{opts_.latency_ms} * 1'000'000;
   std::uint64_t batch = 0, batch_start = 0;
   auto handler = [&](const void* data, std::size_t size) noexcept {
     ++received;
-    if (writable()) {
+    if (loop.writable()) {
       rec.clear();
       if (format(data, size, rec)) {
         ++printed;
-        writer->write(rec);
-        if (out == Sink::Status::kOk) out = sink.maybe_flush();
+        loop.write(rec);
       }
     }
     // Bound one drain: in an event storm the ring never empties, and the
@@ -133,60 +287,16 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
   std::unique_ptr<Transport> transport;
   if (use_perf_) {
     long ncpu = libbpf_num_possible_cpus();
-    std::uint64_t per_cpu = resolved_.buffer_bytes / static_cast<std::uint64_t>(ncpu > 0 ? ncpu : 1);
+    std::uint64_t per_cpu =
+        resolved_.buffer_bytes / static_cast<std::uint64_t>(ncpu > 0 ? ncpu : 1);
     std::uint64_t pages = 1;
     while (pages * 2 * kPageSize <= per_cpu) pages *= 2;
     transport = make_perf_buffer(m.events_perf, pages, pages * kPageSize / 4, handler);
   } else {
     transport = make_ring_buffer(m.events, handler);
   }
-
-  // Signals were blocked at start-up; they arrive here as readable data.
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask, s);
-  Fd sigfd{signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)};
-  if (sigfd.fd < 0) throw Error("signalfd", errno);
-  sink.make_interruptible(sigfd.fd);
-  Fd ep{epoll_create1(EPOLL_CLOEXEC)};
-  if (ep.fd < 0) throw Error("epoll_create1", errno);
-  for (int fd : {transport->epoll_fd(), sigfd.fd}) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    if (epoll_ctl(ep.fd, EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl", errno);
-  }
-
-  writer->begin();
-  out = sink.flush();
-  spdlog::info("ready: {} programs attached via {} ({}); {}", programs_, transport->name(), hooks_,
-               opts_.duration_s > 0 ? "tracing for " + std::to_string(opts_.duration_s) + " s"
-                                    : std::string("Ctrl-C to end"));
-
-  const std::uint64_t start = Clock::mono_now();
-  const std::uint64_t deadline =
-      opts_.duration_s > 0 ? start + static_cast<std::uint64_t>(opts_.duration_s * 1e9) : 0;
-  std::uint64_t lost_total = 0;
-  std::string stop_reason;
-
-  auto report_lost = [&] {
-    std::uint64_t lost = read_lost(m.stats);
-    if (lost <= lost_total) return;
-    std::uint64_t delta = lost - lost_total;
-    lost_total = lost;
-    if (opts_.json) {
-      if (!writable()) return;
-      Record r;
-      r.set_type("lost");
-      stamp(r, Clock::mono_now());
-      r.add_uint("lost", delta);
-      r.add_uint("lost_total", lost_total);
-      writer->write(r);
-    } else {
-      spdlog::warn("lost {} events ({} in total): the reader fell behind; try --buffer-size or filters",
-                   delta, lost_total);
-    }
-  };
+  loop.watch(transport->epoll_fd());
+  loop.ready(transport->name(), "Ctrl-C to end");
 
   auto drain = [&] {
     batch = 0;
@@ -194,64 +304,79 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
     int n = transport->consume();
     if (n < 0 && n != -EINTR) throw Error("read events", -n);
     clock_.resync();
-    report_lost();
-    if (writable()) out = sink.flush();
   };
-
-  while (true) {
-    int timeout = static_cast<int>(opts_.latency_ms);
-    if (deadline) {
-      std::uint64_t now = Clock::mono_now();
-      if (now >= deadline) {
-        stop_reason = "duration elapsed";
-        break;
-      }
-      timeout = std::min<std::uint64_t>(timeout, (deadline - now + 999'999) / 1'000'000);
-    }
-    epoll_event evs[4];
-    int n = epoll_wait(ep.fd, evs, 4, timeout);
-    if (n < 0 && errno != EINTR) throw Error("epoll_wait", errno);
-    for (int i = 0; i < n; ++i) {
-      if (evs[i].data.fd != sigfd.fd) continue;
-      signalfd_siginfo si{};
-      if (read(sigfd.fd, &si, sizeof(si)) == sizeof(si))
-        stop_reason = std::string("received ") + sigabbrev_np(static_cast<int>(si.ssi_signo));
-    }
+  while (loop.wait(static_cast<int>(opts_.latency_ms))) {
     drain();
-    if (out == Sink::Status::kClosed) {
-      spdlog::debug("stdout was closed by its reader; exiting");
-      return kExitOk;
-    }
-    if (out == Sink::Status::kError) throw Error("write to stdout", sink.error());
-    if (!stop_reason.empty()) break;
+    if (!loop.batch_done()) return kExitOk;
   }
 
   // Final drain: what the kernel queued before the stop is still printed,
   // but a reader that has stalled gets only a bounded wait.
-  sink.set_wait_limit_ms(kFinalFlushMs);
+  loop.stopping();
   drain();
   if (transport->reported_lost())
     spdlog::debug("perf buffer reported {} lost samples", transport->reported_lost());
-  double elapsed = static_cast<double>(Clock::mono_now() - start) / 1e9;
-  if (opts_.json) {
-    rec.clear();
-    rec.set_type("summary");
-    stamp(rec, Clock::mono_now());
-    rec.add_uint("events", received);
-    rec.add_uint("printed", printed);
-    rec.add_uint("lost", lost_total);
-    rec.add_uint("elapsed_ms", static_cast<std::uint64_t>(elapsed * 1000));
-    if (writable()) writer->write(rec);
+  return loop.finish(received, printed);
+}
+
+int Session::run_report(const CommonMaps& m, std::vector<Column> columns, Interval interval,
+                        Tick tick) {
+  Loop loop(*this, m.stats, std::move(columns));
+  struct LoopEmit : Emit {
+    Loop& loop;
+    std::uint64_t events = 0, printed = 0, taken_at = 0;
+    explicit LoopEmit(Loop& l) : loop(l) {}
+    void write(const Record& r) override {
+      ++printed;
+      loop.write(r);
+    }
+    void count_events(std::uint64_t n) override { events += n; }
+    std::uint64_t now() const override { return taken_at; }
+  } emit(loop);
+
+  std::string plan = "one report at the end; Ctrl-C to end";
+  if (interval.seconds > 0) {
+    plan = fmt::format("a report every {} s", interval.seconds);
+    if (interval.count) plan += fmt::format(", {} in all", interval.count);
   }
-  if (writable()) out = sink.flush();
-  if (out == Sink::Status::kInterrupted) {
-    spdlog::warn("stdout's reader did not take the last {} bytes within {} ms; dropped",
-                 sink.buffer().size(), kFinalFlushMs);
+  loop.ready("BPF maps", plan);
+
+  std::uint64_t reports = 0;
+  auto take = [&] {
+    clock_.resync();
+    emit.taken_at = Clock::mono_now();
+    tick(emit);
+    ++reports;
+  };
+  const auto period = static_cast<std::uint64_t>(interval.seconds * 1e9);
+  std::uint64_t next = period ? loop.start() + period : 0;
+  bool done = false;
+  while (!done) {
+    int timeout = -1;
+    if (next) {
+      std::uint64_t now = Clock::mono_now();
+      timeout = next > now ? static_cast<int>(std::min<std::uint64_t>(
+                                 (next - now + 999'999) / 1'000'000, kMaxWaitMs))
+                           : 0;
+    }
+    if (!loop.wait(timeout)) break;
+    std::uint64_t now = Clock::mono_now();
+    if (!next || now < next) continue;
+    take();
+    if (!loop.batch_done()) return kExitOk;
+    if (interval.count && reports >= interval.count) {
+      loop.stop(fmt::format("{} reports printed", reports));
+      done = true;
+    }
+    // A tick that overran skips the intervals it missed rather than bunching.
+    next += period;
+    if (next <= now) next = now + period;
   }
-  spdlog::info("{}: {} events, {} printed, {} lost in {:.1f} s", stop_reason, received, printed,
-               lost_total, elapsed);
-  if (out == Sink::Status::kError) throw Error("write to stdout", sink.error());
-  return kExitOk;
+
+  // A stop ends the current interval: report it, as libbpf-tools does.
+  loop.stopping();
+  if (!done) take();
+  return loop.finish(emit.events, emit.printed);
 }
 
 }  // namespace snoopkit

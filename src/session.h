@@ -1,7 +1,8 @@
 #pragma once
 // A tracing session: everything between a parsed command line and exit.
 // Tools call, in order: open<Skel>() (then set their own rodata),
-// load_and_attach(skel, hooks), trace(skel, columns, format).
+// load_and_attach(skel, hooks), then trace(skel, columns, format) for event
+// tools or report(skel, columns, interval, tick) for summary tools.
 
 #include <bpf/libbpf.h>
 
@@ -14,6 +15,7 @@
 #include "clock.h"
 #include "feature_probe.h"
 #include "hooks.h"
+#include "interval.h"
 #include "options.h"
 #include "output.h"
 #include "record.h"
@@ -25,6 +27,23 @@ namespace snoopkit {
 /// Turns one event's bytes into a record; returns false to skip the event
 /// (a user-space filter). Must not throw.
 using Formatter = std::function<bool(const void* data, std::size_t size, Record& r)>;
+
+/// What a summary tool's tick writes through.
+class Emit {
+ public:
+  virtual ~Emit() = default;
+  /// Renders one record (JSON: one line; text: its line and its blocks).
+  virtual void write(const Record& r) = 0;
+  /// Adds n kernel events (e.g. a histogram's total) to the summary's "events".
+  virtual void count_events(std::uint64_t n) = 0;
+  /// When this report was taken (CLOCK_MONOTONIC ns), for Session::stamp().
+  virtual std::uint64_t now() const = 0;
+};
+
+/// Reads (and clears) a summary tool's BPF maps and writes its records
+/// through emit. Runs in the poll loop, never in a libbpf callback: it may
+/// throw Error, which ends the run with exit 1.
+using Tick = std::function<void(Emit& emit)>;
 
 /// The common BPF objects every skeleton has (declared in bpf/snoopkit.bpf.h).
 struct CommonMaps {
@@ -83,6 +102,16 @@ class Session {
     return run_loop(maps_of(skel), std::move(columns), std::move(format));
   }
 
+  /// Reports until SIGINT/SIGTERM/SIGHUP, --duration, interval.count
+  /// reports, or a reader that went away: tick runs every interval.seconds
+  /// (never, when 0), and once more at a stop that ends a partial interval.
+  /// Output, signals, loss reports and the summary follow the same policy
+  /// as trace(). Returns the exit code.
+  template <class Skel>
+  int report(Skeleton<Skel>& skel, std::vector<Column> columns, Interval interval, Tick tick) {
+    return run_report(maps_of(skel), std::move(columns), interval, std::move(tick));
+  }
+
   /// Adds the common time fields: "time" (RFC 3339 UTC) and "ktime_ns".
   void stamp(Record& r, std::uint64_t ktime_ns) const;
 
@@ -98,6 +127,8 @@ class Session {
   void after_load(const CommonMaps& m);
   void count_programs(bpf_object* obj);
   int run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format);
+  int run_report(const CommonMaps& m, std::vector<Column> columns, Interval interval, Tick tick);
+  class Loop;  // the output, signal and stop policy both loops share (session.cc)
 
   std::string tool_;
   CommonOptions opts_;

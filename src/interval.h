@@ -1,0 +1,36 @@
+#pragma once
+// Summary tools report every INTERVAL seconds, COUNT times, like
+// libbpf-tools' `runqlat [interval] [count]`.
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace snoopkit {
+
+class App;
+
+/// When a summary tool reports.
+struct Interval {
+  double seconds = 0;       // 0: once, at the end (Ctrl-C or --duration)
+  std::uint64_t count = 0;  // reports before exiting; 0: no limit
+};
+
+/// Registers the positional arguments [interval] [count] on cli, and the
+/// interval also as the option `flag` when given (e.g. "-i,--interval").
+void add_interval_args(CLI::App& cli, Interval& interval, const std::string& flag = {});
+
+/// Removes the common options only event tools use (--latency,
+/// --buffer-size, --perf-buffer): a summary tool prints no events.
+void drop_event_options(CLI::App& cli);
+
+/// Frees -d for a tool whose -d means something else (libbpf-tools'
+/// `-d DISK`): the common duration option stays, as --duration only, and
+/// also as the positional argument `positional` when given (libbpf-tools'
+/// `biosnoop 10`). Call before App::run.
+void long_duration_only(App& app, const std::string& positional = {});
+
+}  // namespace snoopkit

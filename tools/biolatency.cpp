@@ -1,0 +1,141 @@
+// biolatency: summarize block I/O latency as log2 histograms, overall, per
+// disk or per set of request flags, every interval.
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app.h"
+#include "biolatency.h"
+#include "biolatency.skel.h"
+#include "disks.h"
+#include "error.h"
+#include "histogram.h"
+#include "maps.h"
+
+using namespace snoopkit;
+
+static_assert(sizeof(biolatency_key) == 8 + BIOLATENCY_RWBS_LEN);
+static_assert(sizeof(sk_hist) == 4 * SK_HIST_SLOTS);
+
+namespace {
+
+struct Options {
+  std::string disk;
+  bool timestamp = false, ms = false, queued = false, per_disk = false, per_flags = false;
+  Interval interval;
+};
+
+struct Entry {
+  biolatency_key key;
+  sk_hist hist;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  App app("biolatency",
+          "Summarize block device I/O latency as a histogram: from issue (or, with -Q, from "
+          "queueing) to completion.",
+          {.pid = "-p,--pid",
+           .uid = "-u,--uid",
+           .cgroup = "-c,--cgroup",
+           .comm = "-n,--name",
+           .comm_help = "Trace only I/O submitted by commands whose name contains NAME"});
+  long_duration_only(app);  // -d is libbpf-tools' -d DISK
+  Options o;
+  auto& cli = app.cli();
+  cli.add_option("-d,--disk", o.disk, "Trace this disk only (a name from /sys/block, e.g. sda)")
+      ->type_name("DISK");
+  cli.add_flag("-D,--disks", o.per_disk, "Print a histogram per disk device");
+  cli.add_flag("-F,--flag", o.per_flags, "Print a histogram per set of I/O flags (rwbs)");
+  cli.add_flag("-Q,--queued", o.queued, "Include the time queued in the OS");
+  cli.add_flag("-T,--timestamp", o.timestamp, "Include a time line (HH:MM:SS) with each report");
+  cli.add_flag("-m,--milliseconds", o.ms, "Millisecond histogram (default: microseconds)");
+  add_interval_args(cli, o.interval);
+  drop_event_options(cli);  // a summary tool prints no events
+
+  return app.run(argc, argv, [&](Session& s) {
+    DiskNames disks;
+    std::uint32_t dev = 0;
+    if (!o.disk.empty()) {
+      auto d = disks.dev(o.disk);
+      if (!d) throw UsageError("no such disk: " + o.disk + " (see /sys/block)");
+      dev = *d;
+    }
+
+    auto skel = s.open<biolatency_bpf>();
+    auto* ro = skel->rodata;
+    ro->targ_dev = dev;
+    ro->track_queued = o.queued;
+    ro->per_disk = o.per_disk;
+    ro->per_flags = o.per_flags;
+    ro->milliseconds = o.ms;
+
+    auto& p = skel->progs;
+    auto tp = [](const char* name) { return Requirement::tracepoint("block", name); };
+    std::vector<HookPoint> points{
+        {"block_rq_issue", {{"tracepoint", {tp("block_rq_issue")}, {p.tp_rq_issue}}}},
+        {"block_rq_complete", {{"tracepoint", {tp("block_rq_complete")}, {p.tp_rq_complete}}}},
+        // Linux 6.5: the submitter, for the filters, even when a worker issues.
+        {"block_io_start", {{"tracepoint", {tp("block_io_start")}, {p.tp_io_start}}}, false}};
+    if (o.queued) {
+      points.push_back(
+          {"block_rq_insert", {{"tracepoint", {tp("block_rq_insert")}, {p.tp_rq_insert}}}});
+    } else {
+      bpf_program__set_autoload(p.tp_rq_insert, false);
+    }
+    s.load_and_attach(skel, points);
+
+    std::vector<Column> cols;
+    if (o.timestamp) cols.push_back({"", "TIME"});
+    if (o.per_disk || o.per_flags) cols.push_back({"", "LABEL"});
+    cols.push_back({"", "buckets"});
+
+    const char* unit = o.ms ? "msecs" : "usecs";
+    std::vector<Entry> entries;
+    Histogram hist;
+    Record r;
+    return s.report(skel, cols, o.interval, [&](Emit& emit) {
+      entries.clear();
+      drain_hash(skel->maps.hists, [&](const void* k, const void* v) {
+        Entry e{};
+        std::memcpy(&e.key, k, sizeof(e.key));
+        std::memcpy(&e.hist, v, sizeof(e.hist));
+        entries.push_back(e);
+      });
+      std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return std::memcmp(&a.key, &b.key, sizeof(a.key)) < 0;
+      });
+      // One histogram for everything is printed every interval, even empty.
+      if (entries.empty() && !o.per_disk && !o.per_flags) entries.push_back({});
+
+      for (const Entry& e : entries) {
+        hist = log2_histogram(unit, e.hist.slots, SK_HIST_SLOTS);
+        std::string_view rwbs(e.key.rwbs, strnlen(e.key.rwbs, sizeof(e.key.rwbs)));
+        std::string label;
+        r.clear();
+        r.set_type("biolatency");
+        s.stamp(r, emit.now());
+        if (o.timestamp) r.add_text_only("TIME", s.clock().hms(emit.now()));
+        if (o.per_disk) {
+          r.add_bytes("disk", disks.name(e.key.dev));
+          r.add_uint("dev_major", e.key.dev >> 20);
+          r.add_uint("dev_minor", e.key.dev & 0xFFFFF);
+          label = "disk = " + disks.name(e.key.dev);
+        }
+        if (o.per_flags) {
+          r.add_bytes("rwbs", rwbs);
+          label += (label.empty() ? "" : " ") + std::string("flags = ") + std::string(rwbs);
+        }
+        if (!label.empty()) r.add_text_only("LABEL", std::move(label));
+        r.add_raw("unit", unit);
+        r.add_uint("total", hist.total());
+        r.add_histogram("buckets", hist);
+        emit.count_events(hist.total());
+        emit.write(r);
+      }
+    });
+  });
+}
