@@ -6,24 +6,38 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <string>
 
 namespace snoopkit {
 namespace {
 
 int g_verbosity = 0;
 
-// libbpf calls this from C: it must not throw.
+// libbpf calls this from C: it must not throw. Messages can be long (a
+// verifier log arrives as one message), so nothing is cut.
 int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) noexcept {
   if (level == LIBBPF_DEBUG && g_verbosity < 2) return 0;
   if (g_verbosity < 1) return 0;
-  char buf[1024];
-  int n = std::vsnprintf(buf, sizeof(buf), fmt, args);
-  if (n < 0) return 0;
-  std::size_t len = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1);
-  while (len > 0 && buf[len - 1] == '\n') --len;
   try {
+    va_list copy;
+    va_copy(copy, args);
+    char small[512];
+    int n = std::vsnprintf(small, sizeof(small), fmt, copy);
+    va_end(copy);
+    if (n < 0) return 0;
+    std::string text;
+    if (static_cast<std::size_t>(n) < sizeof(small)) {
+      text.assign(small, static_cast<std::size_t>(n));
+    } else {
+      text.resize(static_cast<std::size_t>(n) + 1);
+      std::vsnprintf(text.data(), text.size(), fmt, args);
+      text.resize(static_cast<std::size_t>(n));
+    }
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    // libbpf's own messages already start with "libbpf: ".
+    if (text.rfind("libbpf: ", 0) != 0) text.insert(0, "libbpf: ");
     auto lvl = level == LIBBPF_WARN ? spdlog::level::warn : spdlog::level::debug;
-    spdlog::log(lvl, "libbpf: {}", std::string_view(buf, len));
+    spdlog::log(lvl, "{}", text);
   } catch (...) {
   }
   return 0;
