@@ -151,7 +151,7 @@ class Session::Loop {
     out_ = sink_.flush();
     const auto& o = s_.opts_;
     spdlog::info("ready: {} programs attached via {} ({}); {}", s_.programs_, via, s_.hooks_,
-                 o.duration_s > 0 ? "tracing for " + std::to_string(o.duration_s) + " s" : plan);
+                 o.duration_s > 0 ? fmt::format("tracing for {:g} s", o.duration_s) : plan);
     start_ = Clock::mono_now();
     deadline_ = o.duration_s > 0 ? start_ + static_cast<std::uint64_t>(o.duration_s * 1e9) : 0;
   }
