@@ -11,8 +11,6 @@ class App;
 
 namespace snoopkit {
 
-class App;
-
 /// When a summary tool reports.
 struct Interval {
   double seconds = 0;       // 0: once, at the end (Ctrl-C or --duration)
@@ -26,11 +24,5 @@ void add_interval_args(CLI::App& cli, Interval& interval, const std::string& fla
 /// Removes the common options only event tools use (--latency,
 /// --buffer-size, --perf-buffer): a summary tool prints no events.
 void drop_event_options(CLI::App& cli);
-
-/// Frees -d for a tool whose -d means something else (libbpf-tools'
-/// `-d DISK`): the common duration option stays, as --duration only, and
-/// also as the positional argument `positional` when given (libbpf-tools'
-/// `biosnoop 10`). Call before App::run.
-void long_duration_only(App& app, const std::string& positional = {});
 
 }  // namespace snoopkit

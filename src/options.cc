@@ -67,9 +67,13 @@ const CLI::Validator& seconds_validator() {
 
 void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
   app.add_flag("-j,--json", o.json, "Print one JSON object per line (see the JSON schema)");
-  app.add_option("-d,--duration", o.duration_s, "Trace for SECONDS, then exit")
+  app.add_option(f.duration, o.duration_s, "Trace for SECONDS, then exit")
       ->type_name("SECONDS")
       ->check(seconds_validator());
+  if (!f.duration_positional.empty())
+    app.add_option(f.duration_positional, o.duration_s, "Trace for SECONDS (same as --duration)")
+        ->type_name("SECONDS")
+        ->check(seconds_validator());
   app.add_flag("-v,--verbose", o.verbosity, "Debug output on stderr; -vv adds libbpf's");
   app.add_option("--latency", o.latency_ms,
                  "Longest time an event may wait before it is printed, in ms (default 50)")

@@ -28,6 +28,9 @@ struct CommonOptions {
 
 /// Which common filters a tool offers, with its own flag names and help.
 struct FilterFlags {
+  // --duration's names; libbpf-tools' block tools keep -d for DISK.
+  std::string duration = "-d,--duration";
+  std::string duration_positional;  // e.g. "duration": `biosnoop 10` traces 10 s
   std::string pid;     // e.g. "-p,--pid"; empty: not offered
   std::string tid;
   std::string uid;

@@ -38,12 +38,12 @@ int main(int argc, char** argv) {
   App app("biolatency",
           "Summarize block device I/O latency as a histogram: from issue (or, with -Q, from "
           "queueing) to completion.",
-          {.pid = "-p,--pid",
+          {.duration = "--duration",  // -d is libbpf-tools' -d DISK
+           .pid = "-p,--pid",
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
            .comm_help = "Trace only I/O submitted by commands whose name contains NAME"});
-  long_duration_only(app);  // -d is libbpf-tools' -d DISK
   Options o;
   auto& cli = app.cli();
   cli.add_option("-d,--disk", o.disk, "Trace this disk only (a name from /sys/block, e.g. sda)")

@@ -43,12 +43,13 @@ const char* op_of(std::string_view rwbs) {
 
 int main(int argc, char** argv) {
   App app("biosnoop", "Trace block device I/O: every request, its size and its latency.",
-          {.pid = "-p,--pid",
+          {.duration = "--duration",  // -d is libbpf-tools' -d DISK
+           .duration_positional = "duration",  // `biosnoop 10` traces 10 s
+           .pid = "-p,--pid",
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
            .comm_help = "Trace only I/O submitted by commands whose name contains NAME"});
-  long_duration_only(app, "duration");  // -d is libbpf-tools' -d DISK; `biosnoop 10` traces 10 s
   Options o;
   auto& cli = app.cli();
   cli.add_option("-d,--disk", o.disk, "Trace this disk only (a name from /sys/block, e.g. sda)")
