@@ -1,0 +1,281 @@
+#include "object_file.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <utility>
+
+#include "error.h"
+#include "escape.h"
+#include "verifier_log.h"
+
+namespace snoopkit {
+namespace {
+
+// The verifier's log of one program: at most 16 MiB - 1, what every kernel
+// since 4.x accepts (5.2 raised the limit to 1 GiB). From Linux 6.4 the
+// kernel keeps the end of a longer log; before, the load fails with ENOSPC.
+constexpr std::size_t kLogSize = (std::size_t{16} << 20) - 1;
+constexpr std::size_t kTailLines = 20;
+constexpr std::size_t kKeptWarnings = 12;
+
+std::string quoted(const std::string& path) {
+  std::string out = "'";
+  append_text_escaped(out, path);
+  return out + "'";
+}
+
+std::string type_name(const char* known, unsigned number) {
+  return known ? known : "type " + std::to_string(number);
+}
+
+// libbpf's warnings while a load runs, kept for the error report (libbpf
+// prints them only with -v). Forwards everything to the previous callback.
+class WarningCapture {
+ public:
+  WarningCapture() {
+    active_ = this;
+    previous_ = libbpf_set_print(&WarningCapture::print);
+  }
+  ~WarningCapture() {
+    libbpf_set_print(previous_);
+    active_ = nullptr;
+  }
+  WarningCapture(const WarningCapture&) = delete;
+  WarningCapture& operator=(const WarningCapture&) = delete;
+  std::vector<std::string> take() { return {lines_.begin(), lines_.end()}; }
+
+ private:
+  // libbpf calls this from C: it must not throw.
+  static int print(enum libbpf_print_level level, const char* fmt, va_list args) noexcept {
+    WarningCapture* self = active_;
+    if (self && level == LIBBPF_WARN) {
+      va_list copy;
+      va_copy(copy, args);
+      char buf[1024];
+      int n = std::vsnprintf(buf, sizeof(buf), fmt, copy);
+      va_end(copy);
+      if (n > 0) {
+        std::string_view line(buf,
+                              std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
+        while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+        try {
+          self->lines_.emplace_back(line);
+          if (self->lines_.size() > kKeptWarnings) self->lines_.pop_front();
+        } catch (...) {
+        }
+      }
+    }
+    return self && self->previous_ ? self->previous_(level, fmt, args) : 0;
+  }
+  static inline WarningCapture* active_ = nullptr;
+  libbpf_print_fn_t previous_ = nullptr;
+  std::deque<std::string> lines_;
+};
+
+// "prog 'name': BPF program load failed: ..." -> "name".
+std::string program_named_in(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) {
+    if (w.rfind("prog '", 0) != 0) continue;
+    std::size_t end = w.find("': ", 6);
+    if (end != std::string::npos) return w.substr(6, end - 6);
+  }
+  return {};
+}
+
+void write_stderr_lines(const std::vector<std::string_view>& lines) {
+  std::string out;
+  for (std::string_view l : lines) {
+    out += "    ";
+    append_text_escaped(out, l);
+    out += '\n';
+  }
+  std::fwrite(out.data(), 1, out.size(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+void check_object_file(const std::string& path) {
+  if (path.empty()) throw UsageError("the OBJECT file name is empty");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UsageError(quoted(path) + ": " + std::strerror(errno));
+  struct stat st {};
+  unsigned char h[EI_NIDENT + 4] = {};
+  bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ssize_t n = regular ? read(fd, h, sizeof(h)) : 0;
+  close(fd);
+  if (!regular) throw UsageError(quoted(path) + " is not a regular file");
+  if (n < static_cast<ssize_t>(sizeof(h)) || std::memcmp(h, ELFMAG, SELFMAG) != 0)
+    throw UsageError(quoted(path) +
+                     " is not an ELF file: expected a BPF object (clang -target bpf -c)");
+  // e_machine follows e_ident and e_type, in the file's own byte order.
+  unsigned machine = h[EI_DATA] == ELFDATA2MSB ? (h[EI_NIDENT + 2] << 8) | h[EI_NIDENT + 3]
+                                               : h[EI_NIDENT + 2] | (h[EI_NIDENT + 3] << 8);
+  if (machine != EM_BPF || h[EI_CLASS] != ELFCLASS64)
+    throw UsageError(quoted(path) + " is an ELF file for another machine (e_machine " +
+                     std::to_string(machine) + "), not a BPF object");
+}
+
+ObjectFile ObjectFile::open(const std::string& path, const std::string& btf_path) {
+  bpf_object_open_opts opts{};
+  opts.sz = sizeof(opts);
+  if (!btf_path.empty()) opts.btf_custom_path = btf_path.c_str();
+  bpf_object* obj = bpf_object__open_file(path.c_str(), &opts);
+  if (!obj) throw Error("open BPF object " + quoted(path), errno);
+  return ObjectFile(obj, path);
+}
+
+// Links first: a link holds its program, and destroying it detaches it.
+ObjectFile::~ObjectFile() {
+  for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
+  if (obj_) bpf_object__close(obj_);
+}
+
+ObjectFile::ObjectFile(ObjectFile&& o) noexcept
+    : obj_(std::exchange(o.obj_, nullptr)),
+      path_(std::move(o.path_)),
+      links_(std::move(o.links_)),
+      logs_(std::move(o.logs_)) {}
+
+std::vector<ProgramInfo> ObjectFile::programs() const {
+  std::vector<ProgramInfo> out;
+  bpf_program* p;
+  bpf_object__for_each_program(p, obj_) {
+    ProgramInfo& i = out.emplace_back();
+    i.prog = p;
+    i.name = bpf_program__name(p);
+    i.section = bpf_program__section_name(p);
+    i.type = type_name(libbpf_bpf_prog_type_str(bpf_program__type(p)), bpf_program__type(p));
+    i.insns = bpf_program__insn_cnt(p);
+    i.autoload = bpf_program__autoload(p);
+    i.attach = classify_section(i.section);
+  }
+  return out;
+}
+
+std::vector<MapInfo> ObjectFile::maps() const {
+  std::vector<MapInfo> out;
+  bpf_map* m;
+  bpf_object__for_each_map(m, obj_) {
+    MapInfo& i = out.emplace_back();
+    i.map = m;
+    i.name = bpf_map__name(m);
+    i.map_type = bpf_map__type(m);
+    i.type = type_name(libbpf_bpf_map_type_str(i.map_type), i.map_type);
+    i.key_size = bpf_map__key_size(m);
+    i.value_size = bpf_map__value_size(m);
+    i.max_entries = bpf_map__max_entries(m);
+    i.flags = bpf_map__map_flags(m);
+  }
+  return out;
+}
+
+std::optional<LoadFailure> ObjectFile::load() {
+  // A log buffer per program, so that the one the verifier wrote to names
+  // the program it rejected (libbpf unloads them all on failure). libbpf
+  // loads without a log first and asks for one only when a load fails.
+  std::vector<std::pair<bpf_program*, char*>> bufs;
+  bpf_program* p;
+  bpf_object__for_each_program(p, obj_) {
+    if (!bpf_program__autoload(p)) continue;
+    // Not zeroed: only the pages the kernel writes become resident.
+    auto& buf = logs_.emplace_back(new char[kLogSize]);
+    buf[0] = '\0';
+    if (bpf_program__set_log_buf(p, buf.get(), kLogSize) != 0) throw Error("set log buffer", errno);
+    bufs.emplace_back(p, buf.get());
+  }
+  WarningCapture capture;
+  int err = bpf_object__load(obj_);
+  if (err == 0) return std::nullopt;
+
+  LoadFailure f;
+  f.err = -err;
+  f.libbpf = capture.take();
+  for (auto [prog, buf] : bufs) {
+    if (buf[0] == '\0') continue;
+    f.program = bpf_program__name(prog);
+    f.section = bpf_program__section_name(prog);
+    f.log.assign(buf, strnlen(buf, kLogSize));
+    break;
+  }
+  if (f.program.empty()) {
+    f.program = program_named_in(f.libbpf);
+    for (auto [prog, buf] : bufs)
+      if (f.program == bpf_program__name(prog)) f.section = bpf_program__section_name(prog);
+  }
+  return f;
+}
+
+int ObjectFile::attach(bpf_program* prog) {
+  bpf_link* link = bpf_program__attach(prog);
+  if (!link) return errno ? -errno : -EINVAL;
+  links_.push_back(link);
+  return 0;
+}
+
+bool calls_printk(const bpf_program* prog) {
+  const bpf_insn* insns = bpf_program__insns(prog);
+  std::size_t n = bpf_program__insn_cnt(prog);
+  for (std::size_t i = 0; insns && i < n; ++i) {
+    const bpf_insn& in = insns[i];
+    // A helper call (src_reg 0; 1 and 2 are calls of subprograms and kfuncs).
+    if (in.code == (BPF_JMP | BPF_CALL) && in.src_reg == 0 &&
+        (in.imm == BPF_FUNC_trace_printk || in.imm == BPF_FUNC_trace_vprintk))
+      return true;
+  }
+  return false;
+}
+
+void throw_load_failure(const LoadFailure& f, bool full_log) {
+  std::vector<std::string_view> lines = log_lines(f.log);
+  VerifierVerdict v = verifier_verdict(lines);
+  if (!lines.empty()) {
+    std::vector<std::string_view> shown = full_log ? lines : last_lines(lines, kTailLines);
+    if (shown.size() == lines.size())
+      spdlog::info("the verifier's log for program '{}':", f.program);
+    else
+      spdlog::info("the verifier's log for program '{}' (last {} of {} lines; -v shows all):",
+                   f.program, shown.size(), lines.size());
+    write_stderr_lines(shown);
+  } else if (!f.libbpf.empty()) {
+    spdlog::info("libbpf said:");
+    write_stderr_lines({f.libbpf.begin(), f.libbpf.end()});
+  }
+
+  std::string what;
+  if (f.program.empty()) {
+    what = "load BPF object";
+  } else {
+    what = "load program '" + f.program + "' (" + f.section + ")";
+    if (f.err == EACCES || f.err == EINVAL) {
+      if (!v.insn.empty())
+        what += ": the verifier rejected instruction " + std::string(v.index) + " '" +
+                std::string(v.code) + "'";
+      else if (!v.complaint.empty())
+        what += ": the verifier rejected it";
+      if (!v.complaint.empty()) what += ": " + std::string(v.complaint);
+    }
+  }
+  std::string escaped;
+  append_text_escaped(escaped, what);
+  std::string hint;
+  if (f.err == EPERM)
+    hint = kPrivilegeHint;
+  else if (!lines.empty() && !full_log && lines.size() > kTailLines)
+    hint = "run with -v to see the verifier's whole log";
+  else if (lines.empty() && !full_log)
+    hint = "run with -v to see libbpf's messages";
+  throw Error(escaped, f.err, hint);
+}
+
+}  // namespace snoopkit
