@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* statsnoop: stat(2), lstat(2), fstatat(2), statx(2), statfs(2); kept on entry, sent on return. */
+#include "snoopkit.bpf.h"
+#include "statsnoop.h"
+
+#define AT_FDCWD -100
+
+const volatile bool failed_only = false;
+
+struct stat_args {
+	const char *path;
+	__s32 dfd;
+	__u32 flags;
+	__u32 mask;
+	__u32 syscall;
+};
+
+/* In-flight calls by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct stat_args);
+} start SEC(".maps");
+
+static __always_inline int on_enter(const char *path, __s32 dfd, __u32 flags, __u32 mask,
+				    __u32 syscall)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct stat_args args = {
+		.path = path, .dfd = dfd, .flags = flags, .mask = mask, .syscall = syscall,
+	};
+
+	if (!sk_task_wanted() || !sk_comm_wanted())
+		return 0;
+	bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(void *ctx, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct statsnoop_event *e;
+	struct stat_args *args;
+	long len;
+
+	args = bpf_map_lookup_elem(&start, &tid);
+	if (!args)
+		return 0;
+	if (failed_only && ret >= 0)
+		goto out;
+
+	/* Build the event in per-CPU scratch, then send only the bytes used. */
+	e = sk_heap_get();
+	if (!e)
+		goto out;
+	e->ktime_ns = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = tid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->ret = ret;
+	e->dfd = args->dfd;
+	e->flags = args->flags;
+	e->mask = args->mask;
+	e->syscall = args->syscall;
+	e->path_flags = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	len = bpf_probe_read_user_str(e->path, sizeof(e->path), args->path);
+	if (len <= 0) {
+		e->path[0] = '\0';
+		len = 1;
+		e->path_flags |= STATSNOOP_F_PATH_FAULT;
+	} else if (len == sizeof(e->path)) {
+		e->path_flags |= STATSNOOP_F_PATH_TRUNCATED;
+	}
+	e->path_size = len;
+	sk_output(ctx, e, __builtin_offsetof(struct statsnoop_event, path) +
+				  (len & (STATSNOOP_PATH_SIZE * 2 - 1)));
+out:
+	bpf_map_delete_elem(&start, &tid);
+	return 0;
+}
+
+#define EXIT_PROG(name)                                                  \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                       \
+	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)         \
+	{                                                                \
+		return on_exit(ctx, ctx->ret);                           \
+	}
+
+SEC("tracepoint/syscalls/sys_enter_newstat")
+int tp_enter_newstat(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[0], AT_FDCWD, 0, 0, STATSNOOP_SYS_STAT);
+}
+EXIT_PROG(newstat)
+
+SEC("tracepoint/syscalls/sys_enter_newlstat")
+int tp_enter_newlstat(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[0], AT_FDCWD, 0, 0, STATSNOOP_SYS_LSTAT);
+}
+EXIT_PROG(newlstat)
+
+/* newfstatat(dfd, path, statbuf, flags); glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH). */
+SEC("tracepoint/syscalls/sys_enter_newfstatat")
+int tp_enter_newfstatat(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[1], (__s32)ctx->args[0], (__u32)ctx->args[3], 0,
+			STATSNOOP_SYS_FSTATAT);
+}
+EXIT_PROG(newfstatat)
+
+/* statx(dfd, path, flags, mask, statxbuf) */
+SEC("tracepoint/syscalls/sys_enter_statx")
+int tp_enter_statx(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[1], (__s32)ctx->args[0], (__u32)ctx->args[2],
+			(__u32)ctx->args[3], STATSNOOP_SYS_STATX);
+}
+EXIT_PROG(statx)
+
+SEC("tracepoint/syscalls/sys_enter_statfs")
+int tp_enter_statfs(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_enter((const char *)ctx->args[0], AT_FDCWD, 0, 0, STATSNOOP_SYS_STATFS);
+}
+EXIT_PROG(statfs)
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

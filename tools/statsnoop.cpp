@@ -1,0 +1,119 @@
+// statsnoop: trace stat(2), lstat(2), fstatat(2), statx(2) and statfs(2), one line per call.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "app.h"
+#include "error.h"
+#include "statsnoop.h"
+#include "statsnoop.skel.h"
+
+using namespace snoopkit;
+
+static_assert(sizeof(statsnoop_event) == 48 + SK_TASK_COMM_LEN + STATSNOOP_PATH_SIZE);
+
+namespace {
+
+struct Options {
+  bool timestamp = false, failed = false, print_uid = false;
+};
+
+const char* syscall_name(std::uint32_t s) {
+  switch (s) {
+    case STATSNOOP_SYS_STAT:
+      return "stat";
+    case STATSNOOP_SYS_LSTAT:
+      return "lstat";
+    case STATSNOOP_SYS_FSTATAT:
+      return "newfstatat";
+    case STATSNOOP_SYS_STATX:
+      return "statx";
+    case STATSNOOP_SYS_STATFS:
+      return "statfs";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  App app("statsnoop",
+          "Trace stat() family syscalls: every file whose status is asked for, and the result.",
+          {.pid = "-p,--pid",
+           .tid = "--tid",
+           .uid = "-u,--uid",
+           .cgroup = "-c,--cgroup",
+           .comm = "-n,--name",
+           .comm_help = "Trace only process names containing NAME"});
+  Options o;
+  auto& cli = app.cli();
+  cli.add_flag("-t,--timestamp", o.timestamp, "Include seconds since start");
+  cli.add_flag("-x,--failed", o.failed, "Show failed calls only");
+  cli.add_flag("-U,--print-uid", o.print_uid, "Include a UID column");
+
+  return app.run(argc, argv, [&](Session& s) {
+    // Open, then set this tool's rodata: only between open and load.
+    auto skel = s.open<statsnoop_bpf>();
+    skel->rodata->failed_only = o.failed;
+
+    // Each syscall is traced where the kernel has it (arm64 has no stat(2) or lstat(2)).
+    auto point = [](const char* name, bpf_program* enter, bpf_program* exit) {
+      std::string sys(name);
+      return HookPoint{sys,
+                       {{"tracepoint",
+                         {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
+                          Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
+                         {enter, exit}}},
+                       false};
+    };
+    auto& p = skel->progs;
+    std::vector<HookPoint> points{point("newstat", p.tp_enter_newstat, p.tp_exit_newstat),
+                                  point("newlstat", p.tp_enter_newlstat, p.tp_exit_newlstat),
+                                  point("newfstatat", p.tp_enter_newfstatat, p.tp_exit_newfstatat),
+                                  point("statx", p.tp_enter_statx, p.tp_exit_statx),
+                                  point("statfs", p.tp_enter_statfs, p.tp_exit_statfs)};
+    // Every point is optional, but tracing none of them is no trace at all.
+    std::vector<int> chosen = choose_hooks(s.features(), points);
+    if (std::all_of(chosen.begin(), chosen.end(), [](int c) { return c < 0; }))
+      throw Error(
+          "cannot trace any stat syscall: this kernel lacks the syscall tracepoints "
+          "(CONFIG_FTRACE_SYSCALLS)");
+    s.load_and_attach(skel, points);
+
+    std::vector<Column> cols;
+    if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});
+    if (o.print_uid) cols.push_back({"UID", "uid", 7});
+    cols.push_back({"PID", "pid", 7});
+    cols.push_back({"COMM", "comm", 16});
+    cols.push_back({"RET", "RET", 4, false});
+    cols.push_back({"ERR", "ERR", 4, false});
+    cols.push_back({"PATH", "path", 0});
+
+    return s.trace(skel, cols, [&](const void* data, std::size_t size, Record& r) {
+      constexpr std::size_t kHeader = offsetof(statsnoop_event, path);
+      if (size < kHeader) return false;
+      const auto* e = static_cast<const statsnoop_event*>(data);
+      std::size_t cap = std::min<std::size_t>(size - kHeader, STATSNOOP_PATH_SIZE);
+
+      r.set_type("stat");
+      s.stamp(r, e->ktime_ns);
+      r.add_text_only("TIME(s)", s.clock().since_start(e->ktime_ns));
+      r.add_uint("pid", e->pid);
+      r.add_uint("tid", e->tid);
+      r.add_uint("uid", e->uid);
+      r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));
+      r.add_raw("syscall", syscall_name(e->syscall));
+      r.add_int("ret", e->ret);
+      r.add_int("dfd", e->dfd);
+      r.add_bytes("path", std::string_view(e->path, strnlen(e->path, cap)));
+      r.add_bool("path_truncated", e->path_flags & STATSNOOP_F_PATH_TRUNCATED);
+      r.add_uint("flags", e->flags);
+      r.add_uint("mask", e->mask);
+      r.add_text_only("RET", std::to_string(e->ret >= 0 ? e->ret : -1));
+      r.add_text_only("ERR", std::to_string(e->ret >= 0 ? 0 : -e->ret));
+      return true;
+    });
+  });
+}
