@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "load_support.h"
 #include "object_file.h"
 #include "tracefs.h"
 #include "verifier_log.h"
@@ -23,18 +24,7 @@
 namespace snoopkit {
 namespace {
 
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
-
-#define SKIP_OR_FAIL(why)                                                    \
-  do {                                                                       \
-    if (in_ci()) FAIL() << (why) << " (CI=true: skipping a BPF test fails)"; \
-    GTEST_SKIP() << (why);                                                   \
-  } while (0)
-
-using Ids = std::set<__u32>;
+using load::Ids;
 
 std::string object(const char* name) {
   return std::string(SNOOPKIT_BPFLOAD_TEST_DIR) + "/" + name + ".bpf.o";
@@ -49,28 +39,6 @@ Ids prog_ids(const ObjectFile& obj) {
     if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.insert(info.id);
   }
   return ids;
-}
-
-// Programs of ids the kernel still has, and links that hold one of them.
-std::size_t still_loaded(const Ids& ids) {
-  std::size_t n = 0;
-  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) n += ids.count(id);
-  for (__u32 id = 0; bpf_link_get_next_id(id, &id) == 0;) {
-    int fd = bpf_link_get_fd_by_id(id);
-    if (fd < 0) continue;
-    bpf_link_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) n += ids.count(info.prog_id);
-    close(fd);
-  }
-  return n;
-}
-
-void expect_released(const Ids& ids) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (std::chrono::steady_clock::now() < deadline && still_loaded(ids) != 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(still_loaded(ids), 0u) << "programs or links left behind";
 }
 
 const ProgramInfo& program(const std::vector<ProgramInfo>& progs, const std::string& name) {
@@ -108,9 +76,10 @@ TEST_F(BpfloadLoadTest, LoadsAttachesAndReleases) {
     EXPECT_FALSE(calls_printk(program(progs, "on_exec_done").prog));
     for (const ProgramInfo& p : progs) EXPECT_EQ(obj.attach(p.prog), 0) << p.name;
     EXPECT_EQ(obj.links(), 2u);
-    EXPECT_GE(still_loaded(ids), 2u);  // two programs (and their links, from Linux 5.15)
+    EXPECT_GE(load::live_progs(ids).size() + load::live_links(ids).size(),
+              2u);  // two programs (and their links, from Linux 5.15)
   }
-  expect_released(ids);
+  load::expect_released(ids);
 }
 
 TEST_F(BpfloadLoadTest, RejectionNamesProgramAndInstruction) {
@@ -141,7 +110,7 @@ TEST_F(BpfloadLoadTest, SectionsLibbpfCannotAttach) {
     EXPECT_EQ(obj.attach(program(progs, "good_tp").prog), 0);
     EXPECT_EQ(obj.links(), 1u);
   }
-  expect_released(ids);
+  load::expect_released(ids);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "feature_probe.h"
 #include "hooks.h"
 #include "killsnoop.skel.h"
+#include "load_support.h"
 #include "mountsnoop.skel.h"
 #include "sigsnoop.skel.h"
 #include "skeleton.h"
@@ -30,39 +31,7 @@
 namespace snoopkit {
 namespace {
 
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
-
-// Under CI, where the machine allows BPF, a skipped BPF test is a failure.
-#define SKIP_OR_FAIL(why)                                                    \
-  do {                                                                       \
-    if (in_ci()) FAIL() << (why) << " (CI=true: skipping a BPF test fails)"; \
-    GTEST_SKIP() << (why);                                                   \
-  } while (0)
-
-using Ids = std::set<__u32>;
-
-Ids loaded_prog_ids(bpf_object* obj) {
-  Ids ids;
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, obj) {
-    int fd = bpf_program__fd(prog);
-    if (fd < 0) continue;
-    bpf_prog_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.insert(info.id);
-  }
-  return ids;
-}
-
-Ids live_prog_ids(const Ids& ids) {
-  Ids found;
-  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;)
-    if (ids.count(id)) found.insert(id);
-  return found;
-}
+using load::Ids;
 
 // A syscall's enter and exit tracepoints, with their two programs.
 HookPoint syscall_point(const std::string& sys, bpf_program* enter, bpf_program* exit,
@@ -78,14 +47,7 @@ HookPoint syscall_point(const std::string& sys, bpf_program* enter, bpf_program*
 class GroupALoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) SKIP_OR_FAIL("load tests need root (CAP_BPF + CAP_PERFMON)");
-    if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) != 1)
-      SKIP_OR_FAIL("this machine does not allow loading BPF tracepoint programs");
-    try {
-      tracefs_ = ensure_tracefs();
-    } catch (const Error& e) {
-      SKIP_OR_FAIL(std::string("tracefs unavailable: ") + e.what());
-    }
+    if (std::string why = load::bpf_unavailable(&tracefs_); !why.empty()) SKIP_OR_FAIL(why);
   }
 
   // Open, configure, choose hooks as the tool does, load, attach, check the
@@ -103,7 +65,7 @@ class GroupALoadTest : public ::testing::Test {
       std::vector<int> chosen = choose_hooks(features, pts);
       apply_hook_choice(pts, chosen);
       ASSERT_NO_THROW(skel.load());
-      progs = loaded_prog_ids(skel.obj());
+      progs = load::prog_ids(skel.obj());
       ASSERT_FALSE(progs.empty());
       ASSERT_NO_THROW(skel.attach());
       const bpf_object_skeleton* s = skel->skeleton;
@@ -117,9 +79,9 @@ class GroupALoadTest : public ::testing::Test {
     }
     // The last reference may be dropped from deferred kernel work: wait a little.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (!live_prog_ids(progs).empty() && std::chrono::steady_clock::now() < deadline)
+    while (!load::live_progs(progs).empty() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_EQ(live_prog_ids(progs), Ids{}) << "programs still loaded";
+    EXPECT_EQ(load::live_progs(progs), Ids{}) << "programs still loaded";
   }
 
   std::string tracefs_;

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "feature_probe.h"
 #include "hooks.h"
+#include "load_support.h"
 #include "skeleton.h"
 #include "tcpconnect.skel.h"
 #include "tcplife.skel.h"
@@ -29,49 +30,8 @@
 namespace snoopkit {
 namespace {
 
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
+using load::Ids;
 
-// Under CI, where the machine allows BPF, a skipped BPF test is a failure.
-#define SKIP_OR_FAIL(why)                                                    \
-  do {                                                                       \
-    if (in_ci()) FAIL() << (why) << " (CI=true: skipping a BPF test fails)"; \
-    GTEST_SKIP() << (why);                                                   \
-  } while (0)
-
-using Ids = std::set<__u32>;
-
-Ids loaded_prog_ids(bpf_object* obj) {
-  Ids ids;
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, obj) {
-    int fd = bpf_program__fd(prog);
-    if (fd < 0) continue;
-    bpf_prog_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.insert(info.id);
-  }
-  return ids;
-}
-
-Ids live_prog_ids(const Ids& ids) {
-  Ids found;
-  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;)
-    if (ids.count(id)) found.insert(id);
-  return found;
-}
-
-// The kernel frees programs from deferred work: wait a little.
-void expect_released(const Ids& progs) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (std::chrono::steady_clock::now() < deadline && !live_prog_ids(progs).empty())
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(live_prog_ids(progs), Ids{}) << "programs still loaded";
-}
-
-// Each tool's single hook point: its alternatives, as tools/<tool>.cpp lists them.
 std::vector<Alternative> alternatives(bindsnoop_bpf* s) {
   auto tp = [](const char* n) { return Requirement::tracepoint("syscalls", n); };
   auto& p = s->progs;
@@ -110,14 +70,7 @@ std::vector<Alternative> alternatives(tcpstates_bpf* s) {
 class GroupBLoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) SKIP_OR_FAIL("load tests need root (CAP_BPF + CAP_PERFMON)");
-    if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) != 1)
-      SKIP_OR_FAIL("this machine does not allow loading BPF tracepoint programs");
-    try {
-      tracefs_ = ensure_tracefs();
-    } catch (const Error& e) {
-      SKIP_OR_FAIL(std::string("tracefs unavailable: ") + e.what());
-    }
+    if (std::string why = load::bpf_unavailable(&tracefs_); !why.empty()) SKIP_OR_FAIL(why);
   }
 
   // Loads the programs of alternative `which` only (forced, whatever the
@@ -135,7 +88,7 @@ class GroupBLoadTest : public ::testing::Test {
       HookPoint point{"point", alts};
       apply_hook_choice({point}, {static_cast<int>(which)});
       EXPECT_NO_THROW(skel.load()) << alts[which].label;
-      progs = loaded_prog_ids(skel.obj());
+      progs = load::prog_ids(skel.obj());
       loaded = progs.size();
       EXPECT_EQ(loaded, alts[which].programs.size()) << alts[which].label;
       if (attach) {
@@ -144,7 +97,7 @@ class GroupBLoadTest : public ::testing::Test {
           EXPECT_NE(bpf_program__fd(prog), -1) << bpf_program__name(prog);
       }
     }
-    expect_released(progs);
+    load::expect_released(progs);
     return loaded;
   }
 
@@ -161,7 +114,7 @@ class GroupBLoadTest : public ::testing::Test {
       ASSERT_GE(chosen[0], 0);
       apply_hook_choice({point}, chosen);
       ASSERT_NO_THROW(skel.load());
-      progs = loaded_prog_ids(skel.obj());
+      progs = load::prog_ids(skel.obj());
       ASSERT_EQ(progs.size(), point.alternatives[chosen[0]].programs.size());
       ASSERT_NO_THROW(skel.attach());
       // Every loaded program has its link; nothing else is linked.
@@ -171,7 +124,7 @@ class GroupBLoadTest : public ::testing::Test {
         EXPECT_EQ(*s->progs[i].link != nullptr, on) << s->progs[i].name;
       }
     }
-    expect_released(progs);
+    load::expect_released(progs);
   }
 
   // Every alternative verifies; those this kernel supports also attach.

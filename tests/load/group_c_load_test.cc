@@ -25,6 +25,7 @@
 #include "error.h"
 #include "feature_probe.h"
 #include "hooks.h"
+#include "load_support.h"
 #include "oomkill.skel.h"
 #include "runqlat.skel.h"
 #include "skeleton.h"
@@ -34,71 +35,14 @@
 namespace snoopkit {
 namespace {
 
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
-
-#define SKIP_OR_FAIL(why)                                                    \
-  do {                                                                       \
-    if (in_ci()) FAIL() << (why) << " (CI=true: skipping a BPF test fails)"; \
-    GTEST_SKIP() << (why);                                                   \
-  } while (0)
-
-using Ids = std::set<__u32>;
-
-Ids prog_ids(bpf_object* obj) {
-  Ids ids;
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, obj) {
-    bpf_prog_info info{};
-    __u32 len = sizeof(info);
-    int fd = bpf_program__fd(prog);
-    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.insert(info.id);
-  }
-  return ids;
-}
-
-Ids map_ids(bpf_object* obj) {
-  Ids ids;
-  bpf_map* map;
-  bpf_object__for_each_map(map, obj) {
-    bpf_map_info info{};
-    __u32 len = sizeof(info);
-    int fd = bpf_map__fd(map);
-    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.insert(info.id);
-  }
-  return ids;
-}
-
-// Which of ids the kernel still lists.
-Ids live(const Ids& ids, int (*next)(__u32, __u32*)) {
-  Ids found;
-  for (__u32 id = 0; next(id, &id) == 0;)
-    if (ids.count(id)) found.insert(id);
-  return found;
-}
-
-void expect_released(const Ids& progs, const Ids& maps) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(live(progs, bpf_prog_get_next_id).empty() && live(maps, bpf_map_get_next_id).empty()))
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(live(progs, bpf_prog_get_next_id), Ids{}) << "programs still loaded";
-  EXPECT_EQ(live(maps, bpf_map_get_next_id), Ids{}) << "maps still alive";
-}
+using load::Ids;
 
 class GroupCLoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) SKIP_OR_FAIL("load tests need root (CAP_BPF + CAP_PERFMON)");
-    if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) != 1)
-      SKIP_OR_FAIL("this machine does not allow loading BPF tracepoint programs");
-    try {
-      features_ = std::make_unique<KernelFeatures>(ensure_tracefs());
-    } catch (const Error& e) {
-      SKIP_OR_FAIL(std::string("tracefs unavailable: ") + e.what());
-    }
+    std::string tracefs;
+    if (std::string why = load::bpf_unavailable(&tracefs); !why.empty()) SKIP_OR_FAIL(why);
+    features_ = std::make_unique<KernelFeatures>(tracefs);
   }
 
   // Opens Skel, lets configure() set rodata, switches on exactly the
@@ -127,8 +71,8 @@ class GroupCLoadTest : public ::testing::Test {
       }
       EXPECT_NO_THROW(skel.load()) << what;
       if (HasFailure()) return true;
-      progs = prog_ids(skel.obj());
-      maps = map_ids(skel.obj());
+      progs = load::prog_ids(skel.obj());
+      maps = load::map_ids(skel.obj());
       EXPECT_EQ(progs.size(), on.size()) << what;
       EXPECT_NO_THROW(skel.attach()) << what;
       const bpf_object_skeleton* s = skel->skeleton;
@@ -138,7 +82,7 @@ class GroupCLoadTest : public ::testing::Test {
         }
       }
     }
-    expect_released(progs, maps);
+    load::expect_released(progs, maps);
     return true;
   }
 

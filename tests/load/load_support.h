@@ -1,0 +1,120 @@
+#pragma once
+// What every load test needs: the skip-or-fail rule, the BPF preconditions,
+// and checks that the kernel let go of an object's programs, maps and links.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "error.h"
+#include "tracefs.h"
+
+namespace snoopkit::load {
+
+inline bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+// Under CI, where the machine allows BPF, a skipped BPF test is a failure.
+#define SKIP_OR_FAIL(why)                                                                      \
+  do {                                                                                         \
+    if (::snoopkit::load::in_ci()) FAIL() << (why) << " (CI=true: skipping a BPF test fails)"; \
+    GTEST_SKIP() << (why);                                                                     \
+  } while (0)
+
+/// Why BPF load tests cannot run here ("" when they can); on success,
+/// tracefs is mounted (privately if need be) and its root is in *tracefs.
+inline std::string bpf_unavailable(std::string* tracefs = nullptr) {
+  if (geteuid() != 0) return "load tests need root (CAP_BPF + CAP_PERFMON)";
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACEPOINT, nullptr) != 1)
+    return "this machine does not allow loading BPF tracepoint programs";
+  try {
+    std::string root = ensure_tracefs();
+    if (tracefs) *tracefs = root;
+  } catch (const Error& e) {
+    return std::string("tracefs unavailable: ") + e.what();
+  }
+  return {};
+}
+
+using Ids = std::set<__u32>;
+
+/// The kernel ids of the object's loaded programs (autoload off: none).
+inline Ids prog_ids(bpf_object* obj) {
+  Ids ids;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    int fd = bpf_program__fd(prog);
+    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.insert(info.id);
+  }
+  return ids;
+}
+
+/// The kernel ids of the object's created maps.
+inline Ids map_ids(bpf_object* obj) {
+  Ids ids;
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj) {
+    bpf_map_info info{};
+    __u32 len = sizeof(info);
+    int fd = bpf_map__fd(map);
+    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.insert(info.id);
+  }
+  return ids;
+}
+
+/// Which of these program ids the kernel still lists.
+inline Ids live_progs(const Ids& progs) {
+  Ids found;
+  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;)
+    if (progs.count(id)) found.insert(id);
+  return found;
+}
+
+/// Which of these map ids the kernel still lists.
+inline Ids live_maps(const Ids& maps) {
+  Ids found;
+  for (__u32 id = 0; bpf_map_get_next_id(id, &id) == 0;)
+    if (maps.count(id)) found.insert(id);
+  return found;
+}
+
+/// Ids of the links that still hold one of these programs.
+inline Ids live_links(const Ids& progs) {
+  Ids found;
+  for (__u32 id = 0; bpf_link_get_next_id(id, &id) == 0;) {
+    int fd = bpf_link_get_fd_by_id(id);
+    if (fd < 0) continue;  // released since listed
+    bpf_link_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && progs.count(info.prog_id)) found.insert(id);
+    close(fd);
+  }
+  return found;
+}
+
+/// Expects no program, map or link of these ids to be left. The last
+/// reference may be dropped from deferred kernel work: it waits up to 2 s.
+inline void expect_released(const Ids& progs, const Ids& maps = {}) {
+  auto gone = [&] {
+    return live_progs(progs).empty() && live_maps(maps).empty() && live_links(progs).empty();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < deadline && !gone())
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(live_progs(progs), Ids{}) << "programs still loaded";
+  EXPECT_EQ(live_maps(maps), Ids{}) << "maps still alive";
+  EXPECT_EQ(live_links(progs), Ids{}) << "links still attached";
+}
+
+}  // namespace snoopkit::load
