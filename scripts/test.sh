@@ -40,17 +40,25 @@ for stage in $stages; do
       run ctest --test-dir "$build" --output-on-failure --timeout 1800 "$@"
       ;;
     asan)
-      cmake -S . -B build-asan -DSNOOPKIT_SANITIZE=ON -DSNOOPKIT_WERROR=$werror >/dev/null
-      cmake --build build-asan -j "$(nproc)" >/dev/null
+      if ! { cmake -S . -B build-asan -DSNOOPKIT_SANITIZE=ON -DSNOOPKIT_WERROR=$werror >/dev/null &&
+             cmake --build build-asan -j "$(nproc)" >/dev/null; }; then
+        echo "== the ASan + UBSan build failed"
+        status=1
+        continue
+      fi
       # The heavy suites (VM matrix, packaging, benchmark) run once, in stage 1.
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
         run ctest --test-dir build-asan --output-on-failure --timeout 1800 \
         -E 'kernel_matrix|packaging|bench'
       ;;
     fuzz)
-      CC=clang CXX=clang++ cmake -S . -B build-fuzz -DSNOOPKIT_FUZZ=ON \
-        -DSNOOPKIT_FUZZ_SECONDS="${SNOOPKIT_FUZZ_SECONDS:-60}" >/dev/null
-      cmake --build build-fuzz -j "$(nproc)" --target fuzz_json fuzz_text fuzz_options >/dev/null
+      if ! { CC=clang CXX=clang++ cmake -S . -B build-fuzz -DSNOOPKIT_FUZZ=ON \
+               -DSNOOPKIT_FUZZ_SECONDS="${SNOOPKIT_FUZZ_SECONDS:-60}" >/dev/null &&
+             cmake --build build-fuzz -j "$(nproc)" --target fuzz_json fuzz_text fuzz_options >/dev/null; }; then
+        echo "== the fuzz build failed"
+        status=1
+        continue
+      fi
       run ctest --test-dir build-fuzz --output-on-failure -R '^fuzz\.'
       ;;
   esac
