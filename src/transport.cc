@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstring>
+#include <vector>
 
 #include "error.h"
 
@@ -84,8 +86,13 @@ class PerfBuffer : public Transport {
     if (h->type == PERF_RECORD_SAMPLE) {
       auto* s = reinterpret_cast<Sample*>(h);
       self->consumed_++;
-      // One pass over a CPU buffer is bounded by its size: no need to yield.
-      self->handler_(s->data, s->size);
+      // A sample's data starts 4 bytes past an 8-byte boundary, and the
+      // tools read their events as structs with 64-bit fields: hand them
+      // an aligned copy. One pass over a CPU buffer is bounded by its
+      // size, so there is no need to yield.
+      self->aligned_.resize((s->size + 7) / 8);
+      std::memcpy(self->aligned_.data(), s->data, s->size);
+      self->handler_(self->aligned_.data(), s->size);
     } else if (h->type == PERF_RECORD_LOST) {
       self->lost_ += reinterpret_cast<Lost*>(h)->lost;
     }
@@ -96,6 +103,7 @@ class PerfBuffer : public Transport {
   perf_buffer* pb_ = nullptr;
   int consumed_ = 0;
   std::uint64_t lost_ = 0;
+  std::vector<std::uint64_t> aligned_;  // reused: no allocation per event
 };
 
 }  // namespace
