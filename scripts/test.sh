@@ -47,7 +47,7 @@ for stage in $stages; do
         continue
       fi
       # The heavy suites (VM matrix, packaging, benchmark) run once, in stage 1.
-      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+      SNOOPKIT_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
         run ctest --test-dir build-asan --output-on-failure --timeout 1800 \
         -E 'kernel_matrix|packaging|bench'
       ;;

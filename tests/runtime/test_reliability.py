@@ -17,6 +17,10 @@ from harness import (BIN_DIR, BpfTestCase, Tool, assert_no_bpf_left, bpf_ids_hel
                      bpf_snapshot, parse_json_lines, tool_path, validate_record)
 
 OPENSTORM = BIN_DIR / "tests" / "openstorm"
+# Under ASan the allocator keeps freed memory in quarantine, so RSS says
+# nothing about the tool's own footprint: the memory bounds are checked in
+# the plain build (scripts/test.sh sets this for its sanitizer stage).
+SANITIZED = os.environ.get("SNOOPKIT_SANITIZED") == "1"
 NOBODY = 65534
 
 
@@ -249,7 +253,8 @@ class Storms(BpfTestCase):
         self.assertEqual(lost_inband, summary["lost"], "in-band lost records disagree with the total")
         self.assertGreater(summary["lost"], 0, "a 16K buffer under a storm should overflow")
         # Memory stays bounded: the kernel drops, the tool does not queue.
-        self.assertLess(max(rss), 64 * 1024, f"RSS samples (KiB): {rss}")
+        if not SANITIZED:
+            self.assertLess(max(rss), 64 * 1024, f"RSS samples (KiB): {rss}")
 
     def test_default_buffer_single_thread(self):
         generated, received, summary, lost_inband, _ = self.storm([], threads=1, seconds=3)
@@ -326,7 +331,8 @@ class OutputFaults(BpfTestCase):
             self.assertEqual(summary["type"], "summary")
             self.assertGreater(summary["lost"], 0)
             self.assertEqual(received + summary["lost"], generated)
-            self.assertLess(max(rss), 64 * 1024, f"RSS samples (KiB): {rss}")
+            if not SANITIZED:
+                self.assertLess(max(rss), 64 * 1024, f"RSS samples (KiB): {rss}")
 
 
 class Soak(BpfTestCase):
@@ -357,7 +363,8 @@ class Soak(BpfTestCase):
             self.assertEqual(received + recs[-1]["lost"], generated)
             warm = [s for s in samples[len(samples) // 6:] if s]
             # After warm-up the footprint is flat: allow 1 MiB of allocator noise.
-            self.assertLess(max(warm) - min(warm), 1024, f"RSS samples (KiB): {samples}")
+            if not SANITIZED:
+                self.assertLess(max(warm) - min(warm), 1024, f"RSS samples (KiB): {samples}")
 
 
 if __name__ == "__main__":
