@@ -42,11 +42,18 @@ static __always_inline __u32 sk_log2l(__u64 v)
 }
 
 /* The slot for value v. */
-static __always_inline __u32 sk_hist_slot(__u64 v)
+/*
+ * The slot for v, clamped in 64 bits: a 32-bit clamp followed by the
+ * compiler's zero-extension loses the bound on older verifiers (seen on
+ * Debian's 6.1: "R0 unbounded memory access"), 6.12 and later track it.
+ */
+static __always_inline __u64 sk_hist_slot(__u64 v)
 {
-	__u32 slot = sk_log2l(v);
+	__u64 slot = sk_log2l(v);
 
-	return slot < SK_HIST_SLOTS ? slot : SK_HIST_SLOTS - 1;
+	if (slot >= SK_HIST_SLOTS)
+		slot = SK_HIST_SLOTS - 1;
+	return slot;
 }
 
 #endif /* __bpf__ */
