@@ -146,14 +146,38 @@ static __always_inline void *sk_heap_get(void)
 		__e;                                                          \
 	})
 
-/* Ring buffer wake-up policy: batch until sk_wakeup_bytes are pending. */
-static __always_inline __u64 sk_wakeup_flags(void)
+/*
+ * Ring buffer wake-up policy. The reader sleeps until sk_wakeup_bytes are
+ * pending (or its --latency timer fires). Only the record whose bytes carry
+ * the pending total across a multiple of sk_wakeup_bytes forces a wake-up;
+ * every other record is submitted silently. A forced wake-up queues an
+ * irq_work on the traced CPU, so one per record above the threshold (what a
+ * plain "pending >= threshold" test gives) costs the traced program dearly
+ * in a storm. Checking every multiple, not only the first, means a crossing
+ * that two CPUs race past unseen is caught by the next one.
+ *
+ * `pending` is BPF_RB_AVAIL_DATA; `before` says whether it was read before
+ * this record was reserved (bpf_ringbuf_output) or after (submit).
+ */
+#define SK_RINGBUF_HDR_SZ 8
+
+static __always_inline __u64 sk_wakeup_flags(__u64 size, bool before)
 {
+	__u64 rec, pending, lo, hi;
+
 	if (!sk_wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&sk_events, BPF_RB_AVAIL_DATA) >= sk_wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+	rec = (size + SK_RINGBUF_HDR_SZ + 7) & ~7ULL;
+	pending = bpf_ringbuf_query(&sk_events, BPF_RB_AVAIL_DATA);
+	if (before) {
+		lo = pending;
+		hi = pending + rec;
+	} else {
+		lo = pending > rec ? pending - rec : 0;
+		hi = pending;
+	}
+	return lo / sk_wakeup_bytes != hi / sk_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+							      : BPF_RB_NO_WAKEUP;
 }
 
 /* Hand a reserved event of `size` bytes to user space. */
@@ -164,7 +188,7 @@ static __always_inline void sk_submit(void *ctx, void *event, __u64 size)
 			sk_count_lost();
 		return;
 	}
-	bpf_ringbuf_submit(event, sk_wakeup_flags());
+	bpf_ringbuf_submit(event, sk_wakeup_flags(size, false));
 }
 
 /* Give back a reserved event that a late filter rejected. */
@@ -184,7 +208,7 @@ static __always_inline void sk_output(void *ctx, void *data, __u64 size)
 	if (sk_use_perf)
 		err = bpf_perf_event_output(ctx, &sk_events_perf, BPF_F_CURRENT_CPU, data, size);
 	else
-		err = bpf_ringbuf_output(&sk_events, data, size, sk_wakeup_flags());
+		err = bpf_ringbuf_output(&sk_events, data, size, sk_wakeup_flags(size, true));
 	if (err)
 		sk_count_lost();
 }

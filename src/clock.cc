@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <cstring>
 
 namespace snoopkit {
 namespace {
@@ -17,6 +18,14 @@ std::int64_t read_ns(clockid_t id) {
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   std::int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+// Writes v (< 10^n) as exactly n digits.
+void put_digits(char* p, std::uint64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
 }
 
 }  // namespace
@@ -56,20 +65,48 @@ std::string Clock::format_rfc3339(std::int64_t wall) {
 
 std::string Clock::rfc3339(std::uint64_t mono_ns) const { return format_rfc3339(wall_ns(mono_ns)); }
 
+std::string_view Clock::rfc3339(std::uint64_t mono_ns, char* buf) const {
+  const std::int64_t wall = wall_ns(mono_ns);
+  const std::int64_t sec = floor_div(wall, 1'000'000'000);
+  if (sec != utc_sec_) {
+    // "YYYY-MM-DDTHH:MM:SS" of this second, from the one formatter.
+    const std::string full = format_rfc3339(sec * 1'000'000'000);
+    std::memcpy(utc_, full.data(), sizeof(utc_) - 1);
+    utc_sec_ = sec;
+  }
+  std::memcpy(buf, utc_, 19);
+  buf[19] = '.';
+  put_digits(buf + 20, static_cast<std::uint64_t>(wall - sec * 1'000'000'000), 9);
+  buf[29] = 'Z';
+  return {buf, kRfc3339Len};
+}
+
 std::string Clock::hms(std::uint64_t mono_ns) const {
-  time_t t = static_cast<time_t>(floor_div(wall_ns(mono_ns), 1'000'000'000));
-  tm local{};
-  localtime_r(&t, &local);
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d", local.tm_hour, local.tm_min, local.tm_sec);
-  return buf;
+  const std::int64_t sec = floor_div(wall_ns(mono_ns), 1'000'000'000);
+  if (sec != local_sec_) {
+    time_t t = static_cast<time_t>(sec);
+    tm local{};
+    localtime_r(&t, &local);
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d", local.tm_hour, local.tm_min, local.tm_sec);
+    std::memcpy(local_, buf, 8);
+    local_sec_ = sec;
+  }
+  return std::string(local_, 8);
 }
 
 std::string Clock::since_start(std::uint64_t mono_ns) const {
-  double s = (static_cast<double>(mono_ns) - static_cast<double>(start_mono_ns_)) / 1e9;
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.6f", s);
-  return buf;
+  // Microseconds, rounded to nearest as "%.6f" would, in integers.
+  const bool neg = mono_ns < start_mono_ns_;
+  const std::uint64_t d = neg ? start_mono_ns_ - mono_ns : mono_ns - start_mono_ns_;
+  const std::uint64_t us = (d + 500) / 1000;
+  std::string out = neg && us ? "-" : "";
+  out += std::to_string(us / 1'000'000);
+  out += '.';
+  char frac[6];
+  put_digits(frac, us % 1'000'000, 6);
+  out.append(frac, 6);
+  return out;
 }
 
 }  // namespace snoopkit

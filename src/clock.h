@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace snoopkit {
 
@@ -17,7 +18,12 @@ class Clock {
   std::int64_t wall_ns(std::uint64_t mono_ns) const;
   /// RFC 3339 UTC with nanoseconds: 2026-11-21T23:59:01.123456789Z.
   std::string rfc3339(std::uint64_t mono_ns) const;
-  /// Local time of day, HH:MM:SS (the TIME column of libbpf-tools).
+  /// The same into buf (kRfc3339Len bytes), without allocating; the date
+  /// part is cached per second, since events come in runs of one second.
+  static constexpr std::size_t kRfc3339Len = 30;
+  std::string_view rfc3339(std::uint64_t mono_ns, char* buf) const;
+  /// Local time of day, HH:MM:SS (the TIME column of libbpf-tools); cached
+  /// per second.
   std::string hms(std::uint64_t mono_ns) const;
   /// Seconds since the tool started, with 6 decimals (the TIME(s) column).
   std::string since_start(std::uint64_t mono_ns) const;
@@ -30,6 +36,9 @@ class Clock {
  private:
   std::int64_t offset_ns_ = 0;  // wall - mono
   std::uint64_t start_mono_ns_ = 0;
+  // Per-second caches: the second they hold and its rendering.
+  mutable std::int64_t utc_sec_ = INT64_MIN, local_sec_ = INT64_MIN;
+  mutable char utc_[20] = {}, local_[9] = {};
 };
 
 }  // namespace snoopkit

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <regex>
 #include <string>
@@ -64,6 +65,34 @@ TEST(Clock, Rfc3339RoundTrip) {
   std::int64_t parsed = static_cast<std::int64_t>(timegm(&utc)) * kSecond + std::stoll(m[7]);
   EXPECT_EQ(parsed, c.wall_ns(mono));
   EXPECT_LT(std::llabs(parsed - realtime_ns()), kSecond);
+}
+
+TEST(Clock, CachedRfc3339MatchesTheFormatterAcrossSeconds) {
+  Clock c;
+  const std::uint64_t mono = Clock::mono_now();
+  char buf[Clock::kRfc3339Len];
+  // Within one second, across second, minute and day boundaries (the
+  // cache holds the date part of one second), and back again.
+  for (std::uint64_t step : {0ull, 1ull, 999'999'999ull, 1'000'000'000ull, 59'000'000'001ull,
+                             86'400'000'000'000ull, 1ull, 3'600'000'000'123ull}) {
+    const std::uint64_t m = mono + step;
+    EXPECT_EQ(c.rfc3339(m, buf), Clock::format_rfc3339(c.wall_ns(m))) << step;
+    EXPECT_EQ(c.rfc3339(m), Clock::format_rfc3339(c.wall_ns(m))) << step;
+  }
+}
+
+TEST(Clock, CachedHmsFollowsTheSecond) {
+  Clock c;
+  const std::uint64_t mono = Clock::mono_now();
+  for (std::uint64_t step : {0ull, 1'000'000'000ull, 61'000'000'000ull, 0ull}) {
+    const std::int64_t sec = (c.wall_ns(mono + step) - c.wall_ns(mono + step) % kSecond) / kSecond;
+    time_t t = static_cast<time_t>(sec);
+    tm local{};
+    localtime_r(&t, &local);
+    char want[16];
+    std::snprintf(want, sizeof(want), "%02d:%02d:%02d", local.tm_hour, local.tm_min, local.tm_sec);
+    EXPECT_EQ(c.hms(mono + step), want) << step;
+  }
 }
 
 TEST(Clock, ResyncKeepsOffset) {

@@ -38,10 +38,10 @@ void add_kill_fields(Record& r, const killsnoop_event& e, bool names) {
   r.add_int("sig", e.sig);
   r.add_raw("signal", std::string(signal_name(e.sig)));
   r.add_int("ret", e.ret);
-  r.add_text_only("SIG", signal_text(e.sig, names));
+  r.add_text_only("SIG", [&] { return signal_text(e.sig, names); });
   // The target as the caller named it: a thread for tkill/tgkill, else kill's pid argument.
-  r.add_text_only("TPID", std::to_string(e.syscall == KILLSNOOP_SYS_KILL ? e.tpid : e.ttid));
-  r.add_text_only("RESULT", std::to_string(e.ret));
+  r.add_text_only("TPID", [&] { return std::to_string(e.syscall == KILLSNOOP_SYS_KILL ? e.tpid : e.ttid); });
+  r.add_text_only("RESULT", [&] { return std::to_string(e.ret); });
 }
 
 }  // namespace snoopkit

@@ -20,15 +20,25 @@ Field& Record::push(std::string_view key, Field::Type type) {
 
 // A deque never moves its elements, so views into earlier slots survive
 // growth; slots are reused after clear() so a steady state allocates nothing.
-std::string_view Record::keep(std::string text) {
+std::string_view Record::keep(std::string_view text) {
   if (arena_used_ == arena_.size()) arena_.emplace_back();
   std::string& slot = arena_[arena_used_++];
-  if (text.size() <= slot.capacity()) {
-    slot.assign(text);
-  } else {
-    slot = std::move(text);
-  }
+  slot.assign(text);
   return slot;
+}
+
+void Record::render_only(bool json, std::vector<std::string_view> text_keys) {
+  filtered_ = true;
+  json_ = json;
+  text_keys_ = json ? std::vector<std::string_view>{} : std::move(text_keys);
+}
+
+bool Record::wants_text(std::string_view key) const {
+  if (!filtered_) return true;
+  for (std::string_view k : text_keys_) {
+    if (k == key) return true;
+  }
+  return false;
 }
 
 Field& Record::add_int(std::string_view key, std::int64_t v) {
@@ -71,15 +81,15 @@ Field& Record::add_bytes_list(std::string_view key, const std::vector<std::strin
   return f;
 }
 
-Field& Record::add_raw(std::string_view key, std::string text) {
-  const std::string_view kept = keep(std::move(text));
+Field& Record::add_raw(std::string_view key, std::string_view text) {
+  const std::string_view kept = keep(text);
   Field& f = push(key, Field::Type::kRaw);
   f.s = kept;
   return f;
 }
 
-Field& Record::add_text_only(std::string_view key, std::string text) {
-  Field& f = add_raw(key, std::move(text));
+Field& Record::add_text_only(std::string_view key, std::string_view text) {
+  Field& f = add_raw(key, text);
   f.in_json = false;
   return f;
 }

@@ -2,6 +2,7 @@
 // A record is one line of output: typed fields that a TextWriter or a
 // JsonWriter renders. Tools fill records; they never format text themselves.
 
+#include <concepts>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -57,9 +58,26 @@ class Record {
   Field& add_bytes(std::string_view key, std::string_view bytes);
   Field& add_bytes_list(std::string_view key, const std::vector<std::string_view>& items);
   /// Adds pre-rendered ASCII text; the record keeps its own copy.
-  Field& add_raw(std::string_view key, std::string text);
+  Field& add_raw(std::string_view key, std::string_view text);
   /// Adds a field for text columns only (e.g. "TIME" as HH:MM:SS).
-  Field& add_text_only(std::string_view key, std::string text);
+  Field& add_text_only(std::string_view key, std::string_view text);
+  /// The same, rendered by make() only when a text column shows `key`:
+  /// in JSON mode, or for a column the options left out, nothing is
+  /// formatted at all (the per-event cost of a storm is mostly formatting).
+  template <class F>
+    requires std::invocable<F&>
+  void add_text_only(std::string_view key, F&& make) {
+    if (wants_text(key)) add_text_only(key, std::string_view(make()));
+  }
+
+  /// Says what will be rendered, so that fields nobody sees are never
+  /// formatted: JSON (every in_json field), or text with these column keys.
+  /// A record that was never told renders everything (tests, nested rows).
+  void render_only(bool json, std::vector<std::string_view> text_keys);
+  /// Whether JSON-only work (e.g. the RFC 3339 time) is needed.
+  bool wants_json() const { return !filtered_ || json_; }
+  /// Whether a text column shows `key`.
+  bool wants_text(std::string_view key) const;
   /// Adds a histogram (a view: h must outlive the next render).
   Field& add_histogram(std::string_view key, const Histogram& h);
   /// Adds a list of records, e.g. the rows of a top-N table (a view: rows
@@ -73,13 +91,15 @@ class Record {
 
  private:
   Field& push(std::string_view key, Field::Type type);
-  std::string_view keep(std::string text);
+  std::string_view keep(std::string_view text);
 
   std::string_view type_;
   std::vector<Field> fields_;
   std::vector<std::string_view> items_;
   std::deque<std::string> arena_;
   std::size_t arena_used_ = 0;
+  bool filtered_ = false, json_ = false;
+  std::vector<std::string_view> text_keys_;
 };
 
 }  // namespace snoopkit

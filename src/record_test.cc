@@ -137,5 +137,45 @@ TEST(Record, ClearReusesCapacityAndArena) {
   EXPECT_EQ(r.find("short")->s.data(), short_data);
 }
 
+TEST(Record, UntoldRecordRendersEverything) {
+  Record r;
+  int calls = 0;
+  r.add_text_only("TIME", [&] { ++calls; return std::string("12:00:00"); });
+  EXPECT_EQ(calls, 1);
+  ASSERT_NE(r.find("TIME"), nullptr);
+  EXPECT_EQ(r.find("TIME")->s, "12:00:00");
+  EXPECT_FALSE(r.find("TIME")->in_json);
+  EXPECT_TRUE(r.wants_json());
+}
+
+TEST(Record, JsonModeNeverFormatsTextOnlyFields) {
+  Record r;
+  r.render_only(true, {"TIME", "PID"});  // columns are ignored in JSON mode
+  int calls = 0;
+  r.add_text_only("TIME", [&] { ++calls; return std::string("x"); });
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(r.find("TIME"), nullptr);
+  EXPECT_TRUE(r.wants_json());
+  EXPECT_FALSE(r.wants_text("PID"));
+  r.clear();  // the mode outlives clear()
+  r.add_text_only("TIME", [&] { ++calls; return std::string("x"); });
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(Record, TextModeFormatsOnlyShownColumns) {
+  Record r;
+  const std::vector<std::string> keys = {"TIME(s)", "pid", "path"};
+  r.render_only(false, {keys.begin(), keys.end()});
+  int calls = 0;
+  r.add_text_only("TIME(s)", [&] { ++calls; return std::string("1.000000"); });
+  r.add_text_only("FLAGS", [&] { ++calls; return std::string("00000000"); });
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(r.find("TIME(s)"), nullptr);
+  EXPECT_EQ(r.find("FLAGS"), nullptr);
+  EXPECT_FALSE(r.wants_json());
+  EXPECT_TRUE(r.wants_text("pid"));
+  EXPECT_FALSE(r.wants_text("time"));
+}
+
 }  // namespace
 }  // namespace snoopkit

@@ -101,7 +101,11 @@ void Session::count_programs(bpf_object* obj) {
 }
 
 void Session::stamp(Record& r, std::uint64_t ktime_ns) const {
-  r.add_raw("time", clock_.rfc3339(ktime_ns));
+  // The wall time is JSON's (and a column's only if one shows "time").
+  if (r.wants_json() || r.wants_text("time")) {
+    char buf[Clock::kRfc3339Len];
+    r.add_raw("time", clock_.rfc3339(ktime_ns, buf));
+  }
   r.add_big_uint("ktime_ns", ktime_ns);
 }
 
@@ -264,9 +268,14 @@ class Session::Loop {
 };
 
 int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format) {
+  // The record renders only what the output shows: nothing text-only in
+  // JSON mode, only the chosen columns in text mode.
+  std::vector<std::string> text_keys;
+  for (const Column& c : columns) text_keys.push_back(c.key);
+  Record rec;
+  rec.render_only(opts_.json, {text_keys.begin(), text_keys.end()});
   Loop loop(*this, m.stats, std::move(columns));
 
-  Record rec;
   std::uint64_t received = 0, printed = 0;
   const std::uint64_t latency_ns = std::uint64_t{opts_.latency_ms} * 1'000'000;
   std::uint64_t batch = 0, batch_start = 0;

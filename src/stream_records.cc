@@ -47,7 +47,7 @@ void add_printk_fields(Record& r, const TraceLine& t) {
   r.add_text_only("KIND", "printk");
   r.add_raw("ts", std::string(t.ts));
   r.add_uint("cpu", t.cpu);
-  r.add_text_only("CPU", fmt::format("[{:03}]", t.cpu));
+  r.add_text_only("CPU", [&] { return fmt::format("[{:03}]", t.cpu); });
   r.add_uint("pid", t.pid);
   r.add_bytes("comm", t.comm);
   r.add_bytes("message", t.message);

@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
 
       r.set_type("bind");
       s.stamp(r, e.ktime_ns);
-      r.add_text_only("TIME(s)", s.clock().since_start(e.ktime_ns));
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e.ktime_ns); });
       r.add_uint("pid", e.pid);
       r.add_uint("tid", e.tid);
       r.add_uint("uid", e.uid);
@@ -125,10 +125,10 @@ int main(int argc, char** argv) {
         r.add_bytes_list("options", opt_names);
       }
       std::string_view proto = known ? ip_protocol_name(e.protocol) : "?";
-      r.add_text_only("PROTO", proto.empty() ? std::to_string(e.protocol) : std::string(proto));
-      r.add_text_only("OPTS", known ? letters : "?");
-      r.add_text_only("IF", known ? std::to_string(e.bound_dev_if) : "?");
-      r.add_text_only("PORT", std::to_string(e.ret == 0 && known ? e.bound_port : e.port));
+      r.add_text_only("PROTO", [&] { return proto.empty() ? std::to_string(e.protocol) : std::string(proto); });
+      r.add_text_only("OPTS", [&] { return known ? letters : "?"; });
+      r.add_text_only("IF", [&] { return known ? std::to_string(e.bound_dev_if) : "?"; });
+      r.add_text_only("PORT", [&] { return std::to_string(e.ret == 0 && known ? e.bound_port : e.port); });
       return true;
     });
   });

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
         r.clear();
         r.set_type("biolatency");
         s.stamp(r, emit.now());
-        if (o.timestamp) r.add_text_only("TIME", s.clock().hms(emit.now()));
+        if (o.timestamp) r.add_text_only("TIME", [&] { return s.clock().hms(emit.now()); });
         if (o.per_disk) {
           r.add_bytes("disk", disks.name(e.key.dev));
           r.add_uint("dev_major", e.key.dev >> 20);
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
           r.add_bytes("rwbs", rwbs);
           label += (label.empty() ? "" : " ") + std::string("flags = ") + std::string(rwbs);
         }
-        if (!label.empty()) r.add_text_only("LABEL", std::move(label));
+        if (!label.empty()) r.add_text_only("LABEL", [&] { return std::move(label); });
         r.add_raw("unit", unit);
         r.add_uint("total", hist.total());
         r.add_histogram("buckets", hist);

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
 
       r.set_type("block_io");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME(s)", s.clock().since_start(e->ktime_ns));
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));
       r.add_bytes("disk", disks.name(e->dev));
@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
       r.add_uint("latency_ns", e->latency_ns);
       if (o.queued) r.add_uint("queued_ns", e->queued_ns);
       r.add_int("error", e->error);
-      r.add_text_only("QUE(ms)", ms3(e->queued_ns));
-      r.add_text_only("LAT(ms)", ms3(e->latency_ns));
+      r.add_text_only("QUE(ms)", [&] { return ms3(e->queued_ns); });
+      r.add_text_only("LAT(ms)", [&] { return ms3(e->latency_ns); });
       return true;
     });
   });

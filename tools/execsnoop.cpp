@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
       std::string_view filename = bounded(e->filename, sizeof(e->filename));
       r.set_type("exec");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e->ktime_ns));
-      r.add_text_only("TIME(s)", s.clock().since_start(e->ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
       r.add_uint("ppid", e->ppid);

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
 
       r.set_type("exit");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e->ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
       r.add_uint("ppid", e->ppid);
@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
       r.add_raw("signal", std::string(signal_name(static_cast<int>(st.sig))));
       r.add_bool("core_dumped", st.core);
       r.add_bool("process_exit", e->flags & EXITSNOOP_F_PROCESS_EXIT);
-      r.add_text_only("AGE(s)", seconds(age));
-      r.add_text_only("EXIT_CODE", describe(st));
+      r.add_text_only("AGE(s)", [&] { return seconds(age); });
+      r.add_text_only("EXIT_CODE", [&] { return describe(st); });
       return true;
     });
   });

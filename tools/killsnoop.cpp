@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
       const auto* e = static_cast<const killsnoop_event*>(data);
       r.set_type("kill");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e->ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       add_kill_fields(r, *e, o.names);
       return true;
     });

@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
 
       r.set_type("mount");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e->ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
       r.add_uint("uid", e->uid);
@@ -222,8 +222,8 @@ int main(int argc, char** argv) {
         // clang-format on
       }
       call += ") = " + std::to_string(e->ret);
-      r.add_text_only("CALL", std::move(call));
-      r.add_text_only("LAT(us)", std::to_string(e->latency_ns / 1000));
+      r.add_text_only("CALL", [&] { return std::move(call); });
+      r.add_text_only("LAT(us)", [&] { return std::to_string(e->latency_ns / 1000); });
       return true;
     });
   });

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
 
       r.set_type("oom_kill");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e->ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       r.add_uint("pid", e->victim_pid);
       if (e->flags & OOMKILL_F_VICTIM_COMM) r.add_bytes("comm", victim);
       r.add_uint("trigger_pid", e->trigger_pid);
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       if (e->flags & OOMKILL_F_PAGES) msg += ", " + std::to_string(e->total_pages) + " pages";
       if (e->flags & OOMKILL_F_MEM) msg += ", anon-rss " + std::to_string(e->anon_rss_kb) + " kB";
       msg += ", loadavg: " + load;
-      r.add_text_only("MESSAGE", std::move(msg));
+      r.add_text_only("MESSAGE", [&] { return std::move(msg); });
       return true;
     });
   });

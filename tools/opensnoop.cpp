@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
 
       r.set_type("open");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME(s)", s.clock().since_start(e->ktime_ns));
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
       r.add_uint("uid", e->uid);
@@ -106,9 +106,9 @@ int main(int argc, char** argv) {
       r.add_uint("mode", e->mode & 0xffffffffu);
       if (e->flags >> 32) r.add_uint("flags_hi", e->flags >> 32);
       if (e->mode >> 32) r.add_uint("mode_hi", e->mode >> 32);
-      r.add_text_only("FD", std::to_string(e->ret >= 0 ? e->ret : -1));
-      r.add_text_only("ERR", std::to_string(e->ret >= 0 ? 0 : -e->ret));
-      r.add_text_only("FLAGS", octal(e->flags));
+      r.add_text_only("FD", [&] { return std::to_string(e->ret >= 0 ? e->ret : -1); });
+      r.add_text_only("ERR", [&] { return std::to_string(e->ret >= 0 ? 0 : -e->ret); });
+      r.add_text_only("FLAGS", [&] { return octal(e->flags); });
       return true;
     });
   });

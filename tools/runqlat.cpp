@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
         r.clear();
         r.set_type("runqlat");
         s.stamp(r, emit.now());
-        if (o.timestamp) r.add_text_only("TIME", s.clock().hms(emit.now()));
+        if (o.timestamp) r.add_text_only("TIME", [&] { return s.clock().hms(emit.now()); });
         if (o.per_process || o.per_thread) {
           r.add_uint(o.per_process ? "pid" : "tid", e.key);
           r.add_bytes("comm", comm);
@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
           std::string label = o.per_process ? "pid = " : o.per_thread ? "tid = " : "pidns = ";
           label += std::to_string(e.key);
           if (!o.per_pidns) label += " " + std::string(comm);
-          r.add_text_only("LABEL", std::move(label));
+          r.add_text_only("LABEL", [&] { return std::move(label); });
         }
         r.add_raw("unit", unit);
         r.add_uint("total", hist.total());

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
         const auto* k = static_cast<const killsnoop_event*>(data);
         r.set_type("kill");
         s.stamp(r, k->ktime_ns);
-        r.add_text_only("TIME", s.clock().hms(k->ktime_ns));
+        r.add_text_only("TIME", [&] { return s.clock().hms(k->ktime_ns); });
         add_kill_fields(r, *k, o.names);
         return true;
       }
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       const auto* e = static_cast<const sigsnoop_event*>(data);
       r.set_type("signal");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e->ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
       r.add_uint("uid", e->uid);
@@ -119,9 +119,9 @@ int main(int argc, char** argv) {
       r.add_bool("group", e->group);
       r.add_int("result", e->result);
       r.add_raw("result_name", result_name(e->result));
-      r.add_text_only("SIG", signal_text(e->sig, o.names));
-      r.add_text_only("TPID", std::to_string(e->tpid));
-      r.add_text_only("RESULT", std::to_string(e->result));
+      r.add_text_only("SIG", [&] { return signal_text(e->sig, o.names); });
+      r.add_text_only("TPID", [&] { return std::to_string(e->tpid); });
+      r.add_text_only("RESULT", [&] { return std::to_string(e->result); });
       return true;
     });
   });

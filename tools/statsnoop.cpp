@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
 
       r.set_type("stat");
       s.stamp(r, e->ktime_ns);
-      r.add_text_only("TIME(s)", s.clock().since_start(e->ktime_ns));
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
       r.add_uint("uid", e->uid);
@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
       r.add_bool("path_truncated", e->path_flags & STATSNOOP_F_PATH_TRUNCATED);
       r.add_uint("flags", e->flags);
       r.add_uint("mask", e->mask);
-      r.add_text_only("RET", std::to_string(e->ret >= 0 ? e->ret : -1));
-      r.add_text_only("ERR", std::to_string(e->ret >= 0 ? 0 : -e->ret));
+      r.add_text_only("RET", [&] { return std::to_string(e->ret >= 0 ? e->ret : -1); });
+      r.add_text_only("ERR", [&] { return std::to_string(e->ret >= 0 ? 0 : -e->ret); });
       return true;
     });
   });

@@ -170,14 +170,14 @@ int main(int argc, char** argv) {
         r.add_uint("count", v.count);
         if (o.latency) {
           r.add_big_uint("total_ns", v.total_ns);
-          r.add_text_only("TIME", fixed3(static_cast<double>(v.total_ns) / (o.ms ? 1e6 : 1e3)));
+          r.add_text_only("TIME", [&] { return fixed3(static_cast<double>(v.total_ns) / (o.ms ? 1e6 : 1e3)); });
         }
       }
 
       Record r;
       r.set_type("syscount");
       s.stamp(r, emit.now());
-      r.add_text_only("TIME", "[" + s.clock().hms(emit.now()) + "]");
+      r.add_text_only("TIME", [&] { return "[" + s.clock().hms(emit.now()) + "]"; });
       r.add_uint("total", total);
       r.add_uint("entries", entries);
       r.add_records(o.process ? "processes" : "syscalls", shown);

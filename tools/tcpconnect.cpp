@@ -82,13 +82,13 @@ int main(int argc, char** argv) {
 
       r.set_type("connect");
       s.stamp(r, e.ktime_ns);
-      r.add_text_only("TIME(s)", s.clock().since_start(e.ktime_ns));
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e.ktime_ns); });
       r.add_uint("pid", e.pid);
       r.add_uint("tid", e.tid);
       r.add_uint("uid", e.uid);
       r.add_bytes("comm", std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
       r.add_raw("family", std::string(family_name(e.family)));
-      r.add_text_only("IP", std::to_string(ip_version(e.family)));
+      r.add_text_only("IP", [&] { return std::to_string(ip_version(e.family)); });
       r.add_raw("saddr", format_addr(e.family, e.saddr));
       r.add_uint("sport", e.sport);
       r.add_raw("daddr", format_addr(e.family, e.daddr));

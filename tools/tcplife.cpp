@@ -103,8 +103,8 @@ int main(int argc, char** argv) {
 
       r.set_type("tcplife");
       s.stamp(r, e.ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e.ktime_ns));
-      r.add_text_only("TIME(s)", s.clock().since_start(e.ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e.ktime_ns); });
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e.ktime_ns); });
       if (e.flags & TCPLIFE_F_OWNER_KNOWN) {
         r.add_uint("pid", e.pid);
         r.add_uint("uid", e.uid);
@@ -122,9 +122,9 @@ int main(int argc, char** argv) {
       r.add_uint("tx_bytes", e.tx_bytes);
       r.add_uint("rx_bytes", e.rx_bytes);
       r.add_uint("duration_ns", e.duration_ns);
-      r.add_text_only("TX_KB", fixed(static_cast<double>(e.tx_bytes) / 1024, "%.2f"));
-      r.add_text_only("RX_KB", fixed(static_cast<double>(e.rx_bytes) / 1024, "%.2f"));
-      r.add_text_only("MS", fixed(static_cast<double>(e.duration_ns) / 1e6, "%.2f"));
+      r.add_text_only("TX_KB", [&] { return fixed(static_cast<double>(e.tx_bytes) / 1024, "%.2f"); });
+      r.add_text_only("RX_KB", [&] { return fixed(static_cast<double>(e.rx_bytes) / 1024, "%.2f"); });
+      r.add_text_only("MS", [&] { return fixed(static_cast<double>(e.duration_ns) / 1e6, "%.2f"); });
       return true;
     });
   });

@@ -110,14 +110,14 @@ int main(int argc, char** argv) {
 
       r.set_type("tcpstate");
       s.stamp(r, e.ktime_ns);
-      r.add_text_only("TIME", s.clock().hms(e.ktime_ns));
-      r.add_text_only("TIME(s)", s.clock().since_start(e.ktime_ns));
+      r.add_text_only("TIME", [&] { return s.clock().hms(e.ktime_ns); });
+      r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e.ktime_ns); });
       r.add_raw("skaddr", hex64(e.skaddr));
       r.add_uint("pid", e.pid);
       r.add_uint("tid", e.tid);
       r.add_bytes("comm", std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
       r.add_raw("family", std::string(family_name(e.family)));
-      r.add_text_only("IP", std::to_string(ip_version(e.family)));
+      r.add_text_only("IP", [&] { return std::to_string(ip_version(e.family)); });
       r.add_raw("laddr", format_addr(e.family, e.saddr));
       r.add_uint("lport", e.sport);
       r.add_raw("raddr", format_addr(e.family, e.daddr));
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
       r.add_text_only("ARROW", "->");
       r.add_raw("newstate", std::string(tcp_state_name(e.newstate)));
       if (known) r.add_uint("delta_ns", e.delta_ns).in_text = false;
-      r.add_text_only("MS", known ? millis(e.delta_ns) : "-");
+      r.add_text_only("MS", [&] { return known ? millis(e.delta_ns) : "-"; });
       return true;
     });
   });
