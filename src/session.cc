@@ -85,11 +85,33 @@ void Session::size_maps(const CommonMaps& m) {
 }
 
 void Session::after_load(const CommonMaps& m) {
-  if (resolved_.cgroup_fd < 0) return;
-  std::uint32_t zero = 0;
-  int fd = resolved_.cgroup_fd;
-  if (bpf_map__update_elem(m.cgroup, &zero, sizeof(zero), &fd, sizeof(fd), BPF_ANY) != 0)
-    throw Error("set the cgroup filter", errno);
+  if (resolved_.cgroup_fd >= 0) {
+    std::uint32_t zero = 0;
+    int fd = resolved_.cgroup_fd;
+    if (bpf_map__update_elem(m.cgroup, &zero, sizeof(zero), &fd, sizeof(fd), BPF_ANY) != 0)
+      throw Error("set the cgroup filter", errno);
+  }
+  // The ring buffer holds events from the first one on, whenever its reader
+  // is created; a perf buffer drops (and counts as lost) every event sent
+  // before its per-CPU buffers are in the map, so it is created now.
+  if (use_perf_) transport_ = make_transport(m);
+}
+
+std::unique_ptr<Transport> Session::make_transport(const CommonMaps& m) {
+  // Events reach the run loop's handler once it is set; until then they
+  // wait in the kernel (nothing consumes them before run_loop).
+  EventHandler handler = [this](const void* data, std::size_t size) noexcept {
+    return on_event_ ? on_event_(data, size) : false;
+  };
+  if (use_perf_) {
+    long ncpu = libbpf_num_possible_cpus();
+    std::uint64_t per_cpu =
+        resolved_.buffer_bytes / static_cast<std::uint64_t>(ncpu > 0 ? ncpu : 1);
+    std::uint64_t pages = 1;
+    while (pages * 2 * kPageSize <= per_cpu) pages *= 2;
+    return make_perf_buffer(m.events_perf, pages, pages * kPageSize / 4, std::move(handler));
+  }
+  return make_ring_buffer(m.events, std::move(handler));
 }
 
 void Session::count_programs(bpf_object* obj) {
@@ -293,17 +315,9 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
     return (++batch & 1023) != 0 || Clock::mono_now() - batch_start < latency_ns;
   };
 
-  std::unique_ptr<Transport> transport;
-  if (use_perf_) {
-    long ncpu = libbpf_num_possible_cpus();
-    std::uint64_t per_cpu =
-        resolved_.buffer_bytes / static_cast<std::uint64_t>(ncpu > 0 ? ncpu : 1);
-    std::uint64_t pages = 1;
-    while (pages * 2 * kPageSize <= per_cpu) pages *= 2;
-    transport = make_perf_buffer(m.events_perf, pages, pages * kPageSize / 4, handler);
-  } else {
-    transport = make_ring_buffer(m.events, handler);
-  }
+  if (!transport_) transport_ = make_transport(m);
+  on_event_ = handler;
+  Transport* transport = transport_.get();
   loop.watch(transport->epoll_fd());
   loop.ready(transport->name(), "Ctrl-C to end");
 

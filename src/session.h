@@ -21,6 +21,7 @@
 #include "record.h"
 #include "sink.h"
 #include "skeleton.h"
+#include "transport.h"
 
 namespace snoopkit {
 
@@ -125,6 +126,7 @@ class Session {
   std::uint64_t wakeup_bytes() const;
   void size_maps(const CommonMaps& m);
   void after_load(const CommonMaps& m);
+  std::unique_ptr<Transport> make_transport(const CommonMaps& m);
   void count_programs(bpf_object* obj);
   int run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format);
   int run_report(const CommonMaps& m, std::vector<Column> columns, Interval interval, Tick tick);
@@ -138,6 +140,10 @@ class Session {
   bool use_perf_ = false;
   std::string hooks_;
   int programs_ = 0;
+  // Created between load and attach: a perf buffer whose per-CPU fds are
+  // not yet in the map would count every event before it as lost.
+  std::unique_ptr<Transport> transport_;
+  EventHandler on_event_;  // set by run_loop; events wait in the kernel until then
   bpf_object_open_opts open_opts_{};
 };
 

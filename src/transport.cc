@@ -4,6 +4,9 @@
 #include <linux/perf_event.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -55,11 +58,22 @@ class PerfBuffer : public Transport {
     // Wake the reader by watermark (bytes pending), not for every sample.
     attr.watermark = 1;
     attr.wakeup_watermark = static_cast<__u32>(wakeup_bytes);
-    pb_ = perf_buffer__new_raw(bpf_map__fd(map), pages, &attr, &PerfBuffer::on_event, this,
-                               nullptr);
-    if (!pb_) throw Error("create perf buffer reader", errno);
+    // libbpf keeps the map fd to take the per-CPU fds out of the map when
+    // freed: hand it a duplicate of our own, so that freeing stays correct
+    // even after the skeleton (and its fd) has gone.
+    map_fd_ = fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0);
+    if (map_fd_ < 0) throw Error("create perf buffer reader", errno);
+    pb_ = perf_buffer__new_raw(map_fd_, pages, &attr, &PerfBuffer::on_event, this, nullptr);
+    if (!pb_) {
+      int err = errno;
+      close(map_fd_);
+      throw Error("create perf buffer reader", err);
+    }
   }
-  ~PerfBuffer() override { perf_buffer__free(pb_); }
+  ~PerfBuffer() override {
+    perf_buffer__free(pb_);
+    close(map_fd_);
+  }
   int epoll_fd() const override { return perf_buffer__epoll_fd(pb_); }
   int consume() override {
     int before = consumed_;
@@ -101,6 +115,7 @@ class PerfBuffer : public Transport {
 
   EventHandler handler_;
   perf_buffer* pb_ = nullptr;
+  int map_fd_ = -1;
   int consumed_ = 0;
   std::uint64_t lost_ = 0;
   std::vector<std::uint64_t> aligned_;  // reused: no allocation per event

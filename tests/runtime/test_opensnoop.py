@@ -7,8 +7,10 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -197,6 +199,36 @@ class OpensnoopTest(BpfTestCase):
 
     def test_lost_counted_exactly_perf_buffer(self):
         self.check_lost_counted_exactly("--perf-buffer")
+
+    def check_nothing_lost_while_starting(self, *transport):
+        """Opens that run through the tool's start-up (load, attach, reader
+        created) at a modest rate: none of them may be counted lost. A
+        reader created after attach would make the perf buffer drop, and
+        count, every event in between."""
+        path = self.file("steady")
+        code = ("import os,sys,time\n"
+                "sys.stdout.write('go\\n'); sys.stdout.flush()\n"
+                "end = time.monotonic() + 30\n"
+                "while time.monotonic() < end:\n"
+                "    os.close(os.open(sys.argv[1], os.O_RDONLY)); time.sleep(0.00005)\n")
+        opener = subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE)
+        self.addCleanup(lambda: (opener.kill(), opener.wait()))
+        self.assertEqual(opener.stdout.readline(), b"go\n")
+        t = Tool("opensnoop", "--json", *transport, "-p", opener.pid).start()
+        time.sleep(0.5)
+        t.stop()
+        t.assert_clean_exit(self)
+        summary = t.records("summary")[-1]
+        opens = self.opens(t, path, pid=opener.pid)
+        self.assertGreater(len(opens), 50, "the opener was not traced")
+        self.assertEqual(t.records("lost"), [])
+        self.assertEqual(summary["lost"], 0, summary)
+
+    def test_nothing_lost_while_starting_ring_buffer(self):
+        self.check_nothing_lost_while_starting()
+
+    def test_nothing_lost_while_starting_perf_buffer(self):
+        self.check_nothing_lost_while_starting("--perf-buffer")
 
     # --- other syscalls ---
 
