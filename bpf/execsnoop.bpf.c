@@ -6,19 +6,28 @@
 const volatile __u32 max_args = EXECSNOOP_DEFAULT_ARGS;
 const volatile bool include_failed = false;
 const volatile __u32 targ_ppid = 0;
+/*
+ * Bytes of args kept per exec: room for max_args arguments. User space
+ * sizes the execs map's value to offsetof(args) + args_cap before load, so
+ * an exec copies (and allocates) only what --max-args can fill, not room
+ * for 60 arguments.
+ */
+const volatile __u32 args_cap = EXECSNOOP_ARGS_SIZE;
 
 /*
  * In-flight execs by process id, not thread id: when a non-leader thread
  * execs, the kernel (de_thread) gives it the leader's pid, so only the
  * tgid is the same at entry and at return. No prealloc: an entry lives one
- * syscall.
+ * syscall. The value is struct execsnoop_event cut after args_cap bytes of
+ * args (bpf_map__set_value_size), which the verifier checks every access
+ * against.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct execsnoop_event);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct execsnoop_event)); /* resized: no BTF type */
 } execs SEC(".maps");
 
 static __always_inline int on_enter(const char *filename, const char *const *argv, __u32 flags)
@@ -70,7 +79,7 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 			break;
 		}
 		off = e->args_size;
-		if (off > EXECSNOOP_ARGS_SIZE - EXECSNOOP_ARG_SIZE)
+		if (off > EXECSNOOP_ARGS_SIZE - EXECSNOOP_ARG_SIZE || off + EXECSNOOP_ARG_SIZE > args_cap)
 			break;
 		len = bpf_probe_read_user_str(&e->args[off], EXECSNOOP_ARG_SIZE, arg);
 		if (len < 0)
@@ -109,6 +118,8 @@ static __always_inline int on_exit(void *ctx, long ret)
 	if (!sk_comm_matches(e->comm))
 		goto out;
 	size = e->args_size;
+	if (size > args_cap)
+		size = args_cap;
 	if (size > EXECSNOOP_ARGS_SIZE)
 		size = EXECSNOOP_ARGS_SIZE;
 	sk_output(ctx, e, __builtin_offsetof(struct execsnoop_event, args) + size);

@@ -1,4 +1,5 @@
 // execsnoop: trace exec() syscalls, one line per new program.
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<execsnoop_bpf>();
     skel->rodata->max_args = o.max_args;
+    // In-flight execs keep room for max_args arguments only.
+    const std::uint32_t args_cap = o.max_args * EXECSNOOP_ARG_SIZE;
+    skel->rodata->args_cap = args_cap;
+    if (bpf_map__set_value_size(skel->maps.execs, offsetof(execsnoop_event, args) + args_cap))
+      throw Error("size the execs map", errno);
     skel->rodata->include_failed = o.fails;
     skel->rodata->targ_ppid = ppid;
 
