@@ -9,6 +9,12 @@ int tp_io_start(struct trace_event_raw_block_rq *ctx)
 	return block_on_io_start(ctx->dev, ctx->sector);
 }
 
+SEC("tracepoint/block/block_bio_queue")
+int tp_bio_queue(struct trace_event_raw_block_bio *ctx)
+{
+	return block_on_io_start(ctx->dev, ctx->sector);
+}
+
 SEC("tracepoint/block/block_rq_insert")
 int tp_rq_insert(struct trace_event_raw_block_rq *ctx)
 {

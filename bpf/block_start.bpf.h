@@ -49,7 +49,12 @@ static __always_inline struct block_start current_start(bool wanted)
 	return s;
 }
 
-/* block_io_start (Linux 6.5): runs in the submitter's context, the best place to name it. */
+/*
+ * The submitter, in its own context: block_io_start (Linux 6.5) for each
+ * request, or on older kernels block_bio_queue for each bio, whose first
+ * sector is its request's when the bio starts one (a bio merged behind
+ * another leaves an entry no request claims; the LRU map ages it out).
+ */
 static __always_inline int block_on_io_start(__u32 dev, __u64 sector)
 {
 	struct block_key key = { .dev = dev, .sector = sector };

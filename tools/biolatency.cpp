@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app.h"
+#include "block_hooks.h"
 #include "biolatency.h"
 #include "biolatency.skel.h"
 #include "disks.h"
@@ -73,20 +74,7 @@ int main(int argc, char** argv) {
     ro->per_flags = o.per_flags;
     ro->milliseconds = o.ms;
 
-    auto& p = skel->progs;
-    auto tp = [](const char* name) { return Requirement::tracepoint("block", name); };
-    std::vector<HookPoint> points{
-        {"block_rq_issue", {{"tracepoint", {tp("block_rq_issue")}, {p.tp_rq_issue}}}},
-        {"block_rq_complete", {{"tracepoint", {tp("block_rq_complete")}, {p.tp_rq_complete}}}},
-        // Linux 6.5: the submitter, for the filters, even when a worker issues.
-        {"block_io_start", {{"tracepoint", {tp("block_io_start")}, {p.tp_io_start}}}, false}};
-    if (o.queued) {
-      points.push_back(
-          {"block_rq_insert", {{"tracepoint", {tp("block_rq_insert")}, {p.tp_rq_insert}}}});
-    } else {
-      bpf_program__set_autoload(p.tp_rq_insert, false);
-    }
-    s.load_and_attach(skel, points);
+    s.load_and_attach(skel, block_hook_points(skel->progs, o.queued));
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"", "TIME"});

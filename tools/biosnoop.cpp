@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "app.h"
+#include "block_hooks.h"
 #include "biosnoop.h"
 #include "biosnoop.skel.h"
 #include "disks.h"
@@ -69,20 +70,7 @@ int main(int argc, char** argv) {
     skel->rodata->targ_dev = dev;
     skel->rodata->track_queued = o.queued;
 
-    auto& p = skel->progs;
-    auto tp = [](const char* name) { return Requirement::tracepoint("block", name); };
-    std::vector<HookPoint> points{
-        {"block_rq_issue", {{"tracepoint", {tp("block_rq_issue")}, {p.tp_rq_issue}}}},
-        {"block_rq_complete", {{"tracepoint", {tp("block_rq_complete")}, {p.tp_rq_complete}}}},
-        // Linux 6.5: names the submitter even when a worker issues the request.
-        {"block_io_start", {{"tracepoint", {tp("block_io_start")}, {p.tp_io_start}}}, false}};
-    if (o.queued) {
-      points.push_back(
-          {"block_rq_insert", {{"tracepoint", {tp("block_rq_insert")}, {p.tp_rq_insert}}}});
-    } else {
-      bpf_program__set_autoload(p.tp_rq_insert, false);
-    }
-    s.load_and_attach(skel, points);
+    s.load_and_attach(skel, block_hook_points(skel->progs, o.queued));
 
     std::vector<Column> cols{{"TIME(s)", "TIME(s)", 11}, {"COMM", "comm", 14},
                              {"PID", "pid", 7},          {"DISK", "disk", 7},

@@ -153,37 +153,49 @@ TEST_F(GroupCLoadTest, RunqlatTpBtf) {
   });
 }
 
-// --- biosnoop and biolatency: block tracepoints, block_io_start where present ---
+// --- biosnoop and biolatency: block tracepoints; the submitter from
+// block_io_start where present, and from block_bio_queue (older kernels) ---
 
 template <class Skel>
 std::vector<bpf_program*> block_progs(Skel* s, bool io_start) {
   std::vector<bpf_program*> on{s->progs.tp_rq_insert, s->progs.tp_rq_issue,
                                s->progs.tp_rq_complete};
-  if (io_start) on.push_back(s->progs.tp_io_start);
+  on.push_back(io_start ? s->progs.tp_io_start : s->progs.tp_bio_queue);
   return on;
 }
 
+// Each submitter hook this kernel has: block_io_start (6.5+) and the
+// block_bio_queue fallback, which every kernel has.
+std::vector<bool> submitter_variants(FeatureProbe& f) {
+  if (f.tracepoint("block", "block_io_start")) return {true, false};
+  return {false};
+}
+
 TEST_F(GroupCLoadTest, BiosnoopTracepoints) {
-  const bool io_start = features_->tracepoint("block", "block_io_start");
-  for (bool perf : {false, true}) {
-    EXPECT_TRUE(round_trip<biosnoop_bpf>(
-        "biosnoop", {tp("block", "block_rq_issue"), tp("block", "block_rq_complete")}, perf,
-        [&](biosnoop_bpf* s) { return block_progs(s, io_start); },
-        [](biosnoop_bpf* s) { s->rodata->track_queued = true; }));
+  for (bool io_start : submitter_variants(*features_)) {
+    for (bool perf : {false, true}) {
+      EXPECT_TRUE(round_trip<biosnoop_bpf>(
+          "biosnoop", {tp("block", "block_rq_issue"), tp("block", "block_rq_complete")}, perf,
+          [&](biosnoop_bpf* s) { return block_progs(s, io_start); },
+          [](biosnoop_bpf* s) { s->rodata->track_queued = true; }))
+          << (io_start ? "block_io_start" : "block_bio_queue");
+    }
   }
 }
 
 TEST_F(GroupCLoadTest, BiolatencyTracepoints) {
-  const bool io_start = features_->tracepoint("block", "block_io_start");
-  for (bool perf : {false, true}) {
-    EXPECT_TRUE(round_trip<biolatency_bpf>(
-        "biolatency", {tp("block", "block_rq_issue"), tp("block", "block_rq_complete")}, perf,
-        [&](biolatency_bpf* s) { return block_progs(s, io_start); },
-        [&](biolatency_bpf* s) {
-          s->rodata->per_disk = perf;
-          s->rodata->per_flags = !perf;
-          s->rodata->track_queued = true;
-        }));
+  for (bool io_start : submitter_variants(*features_)) {
+    for (bool perf : {false, true}) {
+      EXPECT_TRUE(round_trip<biolatency_bpf>(
+          "biolatency", {tp("block", "block_rq_issue"), tp("block", "block_rq_complete")}, perf,
+          [&](biolatency_bpf* s) { return block_progs(s, io_start); },
+          [&](biolatency_bpf* s) {
+            s->rodata->per_disk = perf;
+            s->rodata->per_flags = !perf;
+            s->rodata->track_queued = true;
+          }))
+          << (io_start ? "block_io_start" : "block_bio_queue");
+    }
   }
 }
 
