@@ -8,9 +8,11 @@
 # clang writes a depfile (-MD), so editing any header the .bpf.c includes
 # (bpf/<tool>.h, bpf/snoopkit.bpf.h, ...) rebuilds the object. The skeleton
 # is written to a temporary file and renamed, so a failed step never leaves a
-# truncated <tool>.skel.h behind.
+# truncated <tool>.skel.h behind. The object is stripped of DWARF (BTF
+# stays), as the skeleton embeds it in the tool.
 
 find_program(SNOOPKIT_CLANG NAMES clang clang-14 REQUIRED)
+find_program(SNOOPKIT_LLVM_STRIP NAMES llvm-strip llvm-strip-14 REQUIRED)
 find_program(SNOOPKIT_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 
 set(SNOOPKIT_BPF_ARCH "x86" CACHE STRING "Architecture directory under vmlinux/ and __TARGET_ARCH_")
@@ -32,7 +34,10 @@ function(snoopkit_bpf_skeleton tool)
             -I "${PROJECT_SOURCE_DIR}/bpf"
             -idirafter "${SNOOPKIT_LIBBPF_INCLUDE}"
             -MD -MF "${dep}" -MT "${obj}"
-            -c "${src}" -o "${obj}"
+            -c "${src}" -o "${obj}.full"
+    # DWARF is only for the compiler's BTF; the tool embeds what libbpf
+    # reads (BTF, BTF.ext with line info for verifier logs).
+    COMMAND "${SNOOPKIT_LLVM_STRIP}" -g "${obj}.full" -o "${obj}"
     DEPENDS "${src}"
     DEPFILE "${dep}"
     COMMENT "BPF ${tool}.bpf.c"

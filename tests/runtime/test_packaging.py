@@ -162,9 +162,12 @@ class DebTest(unittest.TestCase):
     def test_dependencies_are_computed_and_libbpf_is_static(self):
         depends = self.field("Depends")
         # From dpkg-shlibdeps: versioned, and the libraries the binaries need.
-        for pkg in ("libc6 (>=", "libelf1", "zlib1g", "libstdc++6"):
+        for pkg in ("libc6 (>=", "libelf1", "zlib1g"):
             self.assertIn(pkg, depends)
         self.assertNotIn("libbpf", depends, "libbpf must be linked statically")
+        # The C++ runtime is linked into each tool (SNOOPKIT_STATIC_CXX).
+        for pkg in ("libstdc++6", "libspdlog", "libfmt", "libgcc"):
+            self.assertNotIn(pkg, depends, f"{pkg}: the C++ runtime must be linked in")
 
     def test_conflicts_and_replaces_libbpf_tools(self):
         if P.prefix:
