@@ -117,11 +117,19 @@ static __always_inline int on_exit(void *ctx, long ret)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (!sk_comm_matches(e->comm))
 		goto out;
+	/*
+	 * The bound is args_cap, a constant the verifier knows. The compiler
+	 * does not know it, and clamps size again (here or in sk_output) as
+	 * "if CONST > size": a comparison Linux 6.1's verifier cannot decide,
+	 * so it walks the impossible branch and rejects the program. The mask
+	 * changes nothing (args_cap <= EXECSNOOP_ARGS_SIZE < 8192) but shows
+	 * the compiler that no further clamp is needed.
+	 */
+	_Static_assert(EXECSNOOP_ARGS_SIZE < 8192, "args mask");
 	size = e->args_size;
 	if (size > args_cap)
 		size = args_cap;
-	if (size > EXECSNOOP_ARGS_SIZE)
-		size = EXECSNOOP_ARGS_SIZE;
+	size &= 8191;
 	sk_output(ctx, e, __builtin_offsetof(struct execsnoop_event, args) + size);
 out:
 	bpf_map_delete_elem(&execs, &tgid);

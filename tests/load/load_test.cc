@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "execsnoop.h"
 #include "execsnoop.skel.h"
 #include "feature_probe.h"
 #include "hooks.h"
@@ -85,6 +87,23 @@ TEST_F(LoadTest, ExecsnoopRingBuffer) {
 TEST_F(LoadTest, ExecsnoopPerfBuffer) {
   round_trip<execsnoop_bpf>(true);
 }
+// execsnoop sizes its in-flight map to --max-args (as the tool does): every
+// kernel's verifier must accept the smaller value at each end of the range.
+TEST_F(LoadTest, ExecsnoopMaxArgsSizesLoad) {
+  for (unsigned max_args : {1u, 20u, 60u}) {
+    for (bool perf : {false, true}) {
+      auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
+      skel->rodata->sk_use_perf = perf;
+      skel->rodata->max_args = max_args;
+      skel->rodata->args_cap = max_args * EXECSNOOP_ARG_SIZE;
+      ASSERT_EQ(bpf_map__set_value_size(skel->maps.execs,
+                                        offsetof(execsnoop_event, args) + max_args * EXECSNOOP_ARG_SIZE),
+                0);
+      EXPECT_NO_THROW(skel.load()) << "max_args " << max_args << (perf ? ", perf buffer" : "");
+    }
+  }
+}
+
 TEST_F(LoadTest, OpensnoopRingBuffer) {
   round_trip<opensnoop_bpf>(false);
 }
