@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* opensnoop: open(2), openat(2) and openat2(2), arguments kept on entry, sent on return. */
-#include "snoopkit.bpf.h"
+#include "stash.bpf.h"
 #include "opensnoop.h"
 
 const volatile bool failed_only = false;
@@ -13,25 +13,19 @@ struct args_t {
 	__u32 syscall;
 };
 
-/* In-flight opens by thread id. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32);
-	__type(value, struct args_t);
-} start SEC(".maps");
+/* In-flight calls of each thread, from entry to exit. */
+SK_STASH(start, struct args_t);
 
 static __always_inline int on_enter(const char *path, __s32 dfd, __u64 flags, __u64 mode,
 				    __u32 syscall)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct args_t args = {
 		.path = path, .flags = flags, .mode = mode, .dfd = dfd, .syscall = syscall,
 	};
 
 	if (!sk_task_wanted() || !sk_comm_wanted())
 		return 0;
-	bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+	start_put(&args);
 	return 0;
 }
 
@@ -43,7 +37,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	struct args_t *args;
 	long len;
 
-	args = bpf_map_lookup_elem(&start, &tid);
+	args = start_get();
 	if (!args)
 		return 0;
 	if (failed_only && ret >= 0)
@@ -80,7 +74,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	sk_output(ctx, e, __builtin_offsetof(struct opensnoop_event, path) +
 				  (len & (OPENSNOOP_PATH_SIZE * 2 - 1)));
 out:
-	bpf_map_delete_elem(&start, &tid);
+	start_drop(args);
 	return 0;
 }
 

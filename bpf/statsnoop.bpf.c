@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* statsnoop: stat(2), lstat(2), fstatat(2), statx(2), statfs(2); kept on entry, sent on return. */
-#include "snoopkit.bpf.h"
+#include "stash.bpf.h"
 #include "statsnoop.h"
 
 #define AT_FDCWD -100
@@ -15,25 +15,19 @@ struct stat_args {
 	__u32 syscall;
 };
 
-/* In-flight calls by thread id. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32);
-	__type(value, struct stat_args);
-} start SEC(".maps");
+/* In-flight calls of each thread, from entry to exit. */
+SK_STASH(start, struct stat_args);
 
 static __always_inline int on_enter(const char *path, __s32 dfd, __u32 flags, __u32 mask,
 				    __u32 syscall)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct stat_args args = {
 		.path = path, .dfd = dfd, .flags = flags, .mask = mask, .syscall = syscall,
 	};
 
 	if (!sk_task_wanted() || !sk_comm_wanted())
 		return 0;
-	bpf_map_update_elem(&start, &tid, &args, BPF_ANY);
+	start_put(&args);
 	return 0;
 }
 
@@ -45,7 +39,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	struct stat_args *args;
 	long len;
 
-	args = bpf_map_lookup_elem(&start, &tid);
+	args = start_get();
 	if (!args)
 		return 0;
 	if (failed_only && ret >= 0)
@@ -78,7 +72,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	sk_output(ctx, e, __builtin_offsetof(struct statsnoop_event, path) +
 				  (len & (STATSNOOP_PATH_SIZE * 2 - 1)));
 out:
-	bpf_map_delete_elem(&start, &tid);
+	start_drop(args);
 	return 0;
 }
 

@@ -77,6 +77,18 @@ bool KernelFeatures::kprobes() {
   });
 }
 
+bool KernelFeatures::task_storage() {
+  // libbpf loads a tracepoint program calling each helper and reads the
+  // verifier's verdict; the map type needs kernel BTF.
+  return cached(task_storage_, [this] {
+    return kernel_btf() && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, nullptr) == 1 &&
+           libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get,
+                                   nullptr) == 1 &&
+           libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
+                                   nullptr) == 1;
+  });
+}
+
 bool KernelFeatures::kernel_btf() {
   return cached(kernel_btf_, [] { return exists("/sys/kernel/btf/vmlinux"); });
 }

@@ -25,6 +25,9 @@ class FeatureProbe {
   virtual bool kprobes() = 0;
   /// The kernel exposes its BTF at /sys/kernel/btf/vmlinux.
   virtual bool kernel_btf() = 0;
+  /// Task local storage from tracepoint programs: BPF_MAP_TYPE_TASK_STORAGE,
+  /// bpf_task_storage_get and bpf_get_current_task_btf (Linux 5.11+).
+  virtual bool task_storage() { return false; }
 };
 
 /// The real kernel, probed lazily through libbpf and sysfs/tracefs.
@@ -38,10 +41,12 @@ class KernelFeatures : public FeatureProbe {
   bool fentry() override;
   bool kprobes() override;
   bool kernel_btf() override;
+  bool task_storage() override;
 
  private:
   std::string tracefs_;
-  std::optional<bool> ring_buffer_, raw_tracepoint_, fentry_, kprobes_, kernel_btf_;
+  std::optional<bool> ring_buffer_, raw_tracepoint_, fentry_, kprobes_, kernel_btf_,
+      task_storage_;
   std::map<std::string, bool, std::less<>> tracepoints_;
 };
 

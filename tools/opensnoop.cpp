@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "app.h"
+#include "stash.h"
 #include "opensnoop.h"
 #include "opensnoop.skel.h"
 
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
   return app.run(argc, argv, [&](Session& s) {
     auto skel = s.open<opensnoop_bpf>();
     skel->rodata->failed_only = o.failed;
+    configure_stash(choose_stash_store(s.features()), skel->maps.start_task, skel->maps.start_tid,
+                    skel->rodata->sk_stash_task_storage);
 
     // Each syscall is traced where the kernel has it (open(2) is absent on arm64).
     auto point = [](const char* name, bpf_program* enter, bpf_program* exit, bool required) {

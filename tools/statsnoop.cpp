@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "app.h"
+#include "stash.h"
 #include "error.h"
 #include "statsnoop.h"
 #include "statsnoop.skel.h"
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<statsnoop_bpf>();
     skel->rodata->failed_only = o.failed;
+    configure_stash(choose_stash_store(s.features()), skel->maps.start_task, skel->maps.start_tid,
+                    skel->rodata->sk_stash_task_storage);
 
     // Each syscall is traced where the kernel has it (arm64 has no stat(2) or lstat(2)).
     auto point = [](const char* name, bpf_program* enter, bpf_program* exit) {

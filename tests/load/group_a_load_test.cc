@@ -25,6 +25,7 @@
 #include "mountsnoop.skel.h"
 #include "sigsnoop.skel.h"
 #include "skeleton.h"
+#include "stash.h"
 #include "statsnoop.skel.h"
 #include "tracefs.h"
 
@@ -186,6 +187,18 @@ TEST_F(GroupALoadTest, StatsnoopRingBuffer) {
 TEST_F(GroupALoadTest, StatsnoopPerfBuffer) {
   round_trip<statsnoop_bpf>(true, statsnoop_points,
                             [](statsnoop_bpf* s) { s->rodata->failed_only = true; });
+}
+
+TEST_F(GroupALoadTest, StatsnoopEachStashStore) {
+  KernelFeatures features(tracefs_);
+  std::vector<StashStore> stores{StashStore::kThreadHash};
+  if (features.task_storage()) stores.push_back(StashStore::kTaskStorage);
+  for (StashStore store : stores) {
+    round_trip<statsnoop_bpf>(false, statsnoop_points, [store](statsnoop_bpf* s) {
+      configure_stash(store, s->maps.start_task, s->maps.start_tid,
+                      s->rodata->sk_stash_task_storage);
+    });
+  }
 }
 
 // --- mountsnoop: mount, umount2 and the new mount API where the kernel has it ---

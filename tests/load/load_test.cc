@@ -2,11 +2,15 @@
 // nothing behind in the kernel once its Skeleton owner is gone.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
+#include <utility>
 #include <cstddef>
 #include <cstdlib>
 #include <set>
@@ -22,8 +26,11 @@
 #include "feature_probe.h"
 #include "hooks.h"
 #include "load_support.h"
+#include "opensnoop.h"
 #include "opensnoop.skel.h"
 #include "skeleton.h"
+#include "stash.h"
+#include "transport.h"
 #include "tracefs.h"
 
 namespace snoopkit {
@@ -101,6 +108,47 @@ TEST_F(LoadTest, ExecsnoopMaxArgsSizesLoad) {
                 0);
       EXPECT_NO_THROW(skel.load()) << "max_args " << max_args << (perf ? ", perf buffer" : "");
     }
+  }
+}
+
+// Both stores of the per-thread stash (task local storage, hash by thread
+// id) carry an open's arguments from entry to exit: a file this test opens
+// comes out of the ring buffer with its path, flags and fd.
+TEST_F(LoadTest, OpensnoopEachStashStoreDeliversEvents) {
+  KernelFeatures features(tracefs_);
+  std::vector<StashStore> stores{StashStore::kThreadHash};
+  if (features.task_storage()) stores.push_back(StashStore::kTaskStorage);
+  for (StashStore store : stores) {
+    SCOPED_TRACE(store == StashStore::kTaskStorage ? "task storage" : "thread hash");
+    auto skel = Skeleton<opensnoop_bpf>::open(nullptr);
+    skel->rodata->sk_targ_tid = static_cast<__u32>(gettid());
+    configure_stash(store, skel->maps.start_task, skel->maps.start_tid,
+                    skel->rodata->sk_stash_task_storage);
+    ASSERT_NO_THROW(skel.load());
+    ASSERT_NO_THROW(skel.attach());
+    std::vector<std::pair<std::string, std::int64_t>> seen;
+    auto rb = make_ring_buffer(skel->maps.sk_events, [&](const void* data, std::size_t size) {
+      const auto* e = static_cast<const opensnoop_event*>(data);
+      if (size >= offsetof(opensnoop_event, path) + e->path_size && e->path_size > 0)
+        seen.emplace_back(std::string(e->path, e->path_size - 1), e->ret);
+      return true;
+    });
+    const std::string path = "/proc/self/stat";
+    for (int i = 0; i < 3; ++i) {
+      int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      ASSERT_GE(fd, 0);
+      close(fd);
+    }
+    errno = 0;
+    EXPECT_LT(open("/nonexistent/snoopkit", O_RDONLY), 0);
+    ASSERT_GE(rb->consume(), 0);
+    std::size_t ok = 0, failed = 0;
+    for (const auto& [p, ret] : seen) {
+      if (p == path && ret >= 0) ++ok;
+      if (p == "/nonexistent/snoopkit" && ret == -ENOENT) ++failed;
+    }
+    EXPECT_EQ(ok, 3u);
+    EXPECT_EQ(failed, 1u);
   }
 }
 
