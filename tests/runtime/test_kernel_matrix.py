@@ -1,8 +1,9 @@
 """The kernel matrix in CI (tests/vm/run_matrix.py --ci): Debian's 6.1 and
 6.12 cloud kernels, each booted under qemu with software emulation; in
 each, every tool starts on both transports (the hooks it picks are
-reported), the load tests verify every skeleton, and the execsnoop and
-opensnoop runtime tests run, their perf buffer cases included.
+reported), the load tests verify every skeleton, and the execsnoop,
+opensnoop, biosnoop and biolatency runtime tests run (the first two with
+their perf buffer cases).
 
 A kernel the Debian archive does not have is reported as SKIP with the
 reason and does not fail the test; a kernel that was fetched and failed
