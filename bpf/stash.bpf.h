@@ -3,10 +3,10 @@
  * A per-thread stash: what a syscall's entry program keeps for its exit
  * program (its arguments). Two stores, one chosen at load time:
  *
- *  - task local storage (Linux 5.11+): a slot that lives with the thread,
- *    found through the task itself; no hash to compute, nothing allocated
- *    or freed per call after the thread's first. The cheapest for the
- *    traced program.
+ *  - task local storage (for tracing programs, Linux 5.13+): a slot
+ *    that lives with the thread, found through the task itself; no hash
+ *    to compute, nothing allocated or freed per call after the thread's
+ *    first. The cheapest for the traced program.
  *  - a hash keyed by thread id, everywhere else.
  *
  * User space (src/stash.h) sets sk_stash_task_storage and makes the unused

@@ -26,7 +26,7 @@ class FeatureProbe {
   /// The kernel exposes its BTF at /sys/kernel/btf/vmlinux.
   virtual bool kernel_btf() = 0;
   /// Task local storage from tracepoint programs: BPF_MAP_TYPE_TASK_STORAGE,
-  /// bpf_task_storage_get and bpf_get_current_task_btf (Linux 5.11+).
+  /// bpf_task_storage_get and bpf_get_current_task_btf (Linux 5.13+).
   virtual bool task_storage() { return false; }
 };
 
