@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "inet.h"
+#include "sock_filters.h"
 #include "tcplife.h"
 #include "tcplife.skel.h"
 
@@ -18,21 +19,14 @@ static_assert(sizeof(tcplife_event) == 80 + SK_TASK_COMM_LEN);
 namespace {
 
 struct Options {
-  bool ipv4 = false, ipv6 = false, time = false, timestamp = false, wide = false;
-  std::string lports, rports;
+  bool time = false, timestamp = false, wide = false;
+  SockFilterOptions sock;
 };
 
 std::string fixed(double v, const char* fmt) {
   char buf[48];
   std::snprintf(buf, sizeof(buf), fmt, v);
   return buf;
-}
-
-// Copies a port list into a const volatile rodata array.
-template <std::size_t N>
-std::uint32_t set_ports(volatile std::uint16_t (&dst)[N], const std::vector<std::uint16_t>& ports) {
-  for (std::size_t i = 0; i < ports.size() && i < N; ++i) dst[i] = ports[i];
-  return static_cast<std::uint32_t>(ports.size());
 }
 
 }  // namespace
@@ -48,40 +42,20 @@ int main(int argc, char** argv) {
            .comm_help = "Trace only sessions whose owner's name contains NAME"});
   Options o;
   auto& cli = app.cli();
-  auto* v4 = cli.add_flag("-4,--ipv4", o.ipv4, "Trace IPv4 sessions only");
-  cli.add_flag("-6,--ipv6", o.ipv6, "Trace IPv6 sessions only")->excludes(v4);
+  add_sock_filter_options(cli, o.sock, "sessions", TCPLIFE_MAX_PORTS);
   cli.add_flag("-T,--time", o.time, "Include a time column (HH:MM:SS)");
   cli.add_flag("-t,--timestamp", o.timestamp, "Include seconds since start");
   cli.add_flag("-w,--wide", o.wide, "Wide address columns (fit IPv6 addresses)");
-  auto* lports_opt =
-      cli.add_option("-L,--localport", o.lports,
-                     "Trace only these local ports (comma-separated, at most 16; in the kernel)")
-          ->type_name("PORTS");
-  auto* rports_opt =
-      cli.add_option("-D,--remoteport", o.rports,
-                     "Trace only these remote ports (comma-separated, at most 16; in the kernel)")
-          ->type_name("PORTS");
   cli.footer(
       "A session's owner (PID, COMM, UID) is the process that called connect(), or for an "
       "accepted session the one that closed or shut it down. A session reset before its owner "
       "closed it has no known owner: PID shows -, and the filters by process drop it.");
 
   return app.run(argc, argv, [&](Session& s) {
-    std::vector<std::uint16_t> lports, rports;
-    if (lports_opt->count()) lports = parse_ports(o.lports, TCPLIFE_MAX_PORTS, "-L");
-    if (rports_opt->count()) rports = parse_ports(o.rports, TCPLIFE_MAX_PORTS, "-D");
-
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<tcplife_bpf>();
-    auto* ro = skel->rodata;
-    ro->targ_family = o.ipv4 ? kFamilyInet : o.ipv6 ? kFamilyInet6 : 0;
-    ro->n_lports = set_ports(ro->lports, lports);
-    ro->n_rports = set_ports(ro->rports, rports);
-
-    s.load_and_attach(skel, {{"inet_sock_set_state",
-                              {{"tracepoint",
-                                {Requirement::tracepoint("sock", "inet_sock_set_state")},
-                                {skel->progs.tp_set_state}}}}});
+    apply_sock_filters(o.sock, skel->rodata, TCPLIFE_MAX_PORTS);
+    s.load_and_attach(skel, sock_state_hooks(skel->progs.tp_set_state));
 
     const int addr_width = o.wide ? 26 : 15;
     std::vector<Column> cols;
@@ -89,10 +63,7 @@ int main(int argc, char** argv) {
     if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});
     cols.push_back({"PID", "pid", 7});
     cols.push_back({"COMM", "comm", 16});
-    cols.push_back({"LADDR", "laddr", addr_width});
-    cols.push_back({"LPORT", "lport", 5});
-    cols.push_back({"RADDR", "raddr", addr_width});
-    cols.push_back({"RPORT", "rport", 5});
+    add_endpoint_columns(cols, addr_width);
     cols.push_back({"TX_KB", "TX_KB", 6});
     cols.push_back({"RX_KB", "RX_KB", 6});
     cols.push_back({"MS", "MS", 0});
@@ -114,10 +85,7 @@ int main(int argc, char** argv) {
         r.add_text_only("comm", "-");
       }
       r.add_raw("family", std::string(family_name(e.family)));
-      r.add_raw("laddr", format_addr(e.family, e.saddr));
-      r.add_uint("lport", e.sport);
-      r.add_raw("raddr", format_addr(e.family, e.daddr));
-      r.add_uint("rport", e.dport);
+      add_endpoints(r, e.family, e.saddr, e.sport, e.daddr, e.dport);
       r.add_bool("active", e.flags & TCPLIFE_F_ACTIVE);
       r.add_uint("tx_bytes", e.tx_bytes);
       r.add_uint("rx_bytes", e.rx_bytes);

@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "inet.h"
+#include "sock_filters.h"
 #include "tcpstates.h"
 #include "tcpstates.skel.h"
 
@@ -18,8 +19,8 @@ static_assert(sizeof(tcpstates_event) == 80 + SK_TASK_COMM_LEN);
 namespace {
 
 struct Options {
-  bool ipv4 = false, ipv6 = false, time = false, timestamp = false, wide = false;
-  std::string lports, rports;
+  bool time = false, timestamp = false, wide = false;
+  SockFilterOptions sock;
 };
 
 std::string hex64(std::uint64_t v) {
@@ -34,13 +35,6 @@ std::string millis(std::uint64_t ns) {
   return buf;
 }
 
-// Copies a port list into a const volatile rodata array.
-template <std::size_t N>
-std::uint32_t set_ports(volatile std::uint16_t (&dst)[N], const std::vector<std::uint16_t>& ports) {
-  for (std::size_t i = 0; i < ports.size() && i < N; ++i) dst[i] = ports[i];
-  return static_cast<std::uint32_t>(ports.size());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,19 +43,10 @@ int main(int argc, char** argv) {
           "spent in the old state.");
   Options o;
   auto& cli = app.cli();
-  auto* v4 = cli.add_flag("-4,--ipv4", o.ipv4, "Trace IPv4 sockets only");
-  cli.add_flag("-6,--ipv6", o.ipv6, "Trace IPv6 sockets only")->excludes(v4);
+  add_sock_filter_options(cli, o.sock, "sockets", TCPSTATES_MAX_PORTS);
   cli.add_flag("-T,--time", o.time, "Include a time column (HH:MM:SS)");
   cli.add_flag("-t,--timestamp", o.timestamp, "Include seconds since start");
   cli.add_flag("-w,--wide", o.wide, "Wide columns (fit IPv6 addresses) and an IP version column");
-  auto* lports_opt =
-      cli.add_option("-L,--localport", o.lports,
-                     "Trace only these local ports (comma-separated, at most 16; in the kernel)")
-          ->type_name("PORTS");
-  auto* rports_opt =
-      cli.add_option("-D,--remoteport", o.rports,
-                     "Trace only these remote ports (comma-separated, at most 16; in the kernel)")
-          ->type_name("PORTS");
   cli.footer(
       "PID and COMM are the task running when the state changed: the socket's user for changes "
       "it made (connect(), listen(), close()), any task for those the network stack made on a "
@@ -70,21 +55,10 @@ int main(int argc, char** argv) {
       "socket, so the connection is seen going to CLOSE.");
 
   return app.run(argc, argv, [&](Session& s) {
-    std::vector<std::uint16_t> lports, rports;
-    if (lports_opt->count()) lports = parse_ports(o.lports, TCPSTATES_MAX_PORTS, "-L");
-    if (rports_opt->count()) rports = parse_ports(o.rports, TCPSTATES_MAX_PORTS, "-D");
-
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<tcpstates_bpf>();
-    auto* ro = skel->rodata;
-    ro->targ_family = o.ipv4 ? kFamilyInet : o.ipv6 ? kFamilyInet6 : 0;
-    ro->n_lports = set_ports(ro->lports, lports);
-    ro->n_rports = set_ports(ro->rports, rports);
-
-    s.load_and_attach(skel, {{"inet_sock_set_state",
-                              {{"tracepoint",
-                                {Requirement::tracepoint("sock", "inet_sock_set_state")},
-                                {skel->progs.tp_set_state}}}}});
+    apply_sock_filters(o.sock, skel->rodata, TCPSTATES_MAX_PORTS);
+    s.load_and_attach(skel, sock_state_hooks(skel->progs.tp_set_state));
 
     const int addr_width = o.wide ? 26 : 15;
     std::vector<Column> cols;
@@ -94,10 +68,7 @@ int main(int argc, char** argv) {
     cols.push_back({"PID", "pid", 7});
     cols.push_back({"COMM", "comm", 16});
     if (o.wide) cols.push_back({"IP", "IP", 2});
-    cols.push_back({"LADDR", "laddr", addr_width});
-    cols.push_back({"LPORT", "lport", 5});
-    cols.push_back({"RADDR", "raddr", addr_width});
-    cols.push_back({"RPORT", "rport", 5});
+    add_endpoint_columns(cols, addr_width);
     cols.push_back({"OLDSTATE", "oldstate", 11});
     cols.push_back({"->", "ARROW", 2});
     cols.push_back({"NEWSTATE", "newstate", 11});
@@ -118,10 +89,7 @@ int main(int argc, char** argv) {
       r.add_bytes("comm", std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
       r.add_raw("family", std::string(family_name(e.family)));
       r.add_text_only("IP", [&] { return std::to_string(ip_version(e.family)); });
-      r.add_raw("laddr", format_addr(e.family, e.saddr));
-      r.add_uint("lport", e.sport);
-      r.add_raw("raddr", format_addr(e.family, e.daddr));
-      r.add_uint("rport", e.dport);
+      add_endpoints(r, e.family, e.saddr, e.sport, e.daddr, e.dport);
       r.add_raw("oldstate", std::string(tcp_state_name(e.oldstate)));
       r.add_text_only("ARROW", "->");
       r.add_raw("newstate", std::string(tcp_state_name(e.newstate)));
