@@ -44,7 +44,9 @@ void Clock::resync() {
   offset_ns_ = w - (m1 + (m2 - m1) / 2);
 }
 
-std::uint64_t Clock::mono_now() { return static_cast<std::uint64_t>(read_ns(CLOCK_MONOTONIC)); }
+std::uint64_t Clock::mono_now() {
+  return static_cast<std::uint64_t>(read_ns(CLOCK_MONOTONIC));
+}
 
 std::int64_t Clock::wall_ns(std::uint64_t mono_ns) const {
   return static_cast<std::int64_t>(mono_ns) + offset_ns_;
@@ -63,7 +65,9 @@ std::string Clock::format_rfc3339(std::int64_t wall) {
   return buf;
 }
 
-std::string Clock::rfc3339(std::uint64_t mono_ns) const { return format_rfc3339(wall_ns(mono_ns)); }
+std::string Clock::rfc3339(std::uint64_t mono_ns) const {
+  return format_rfc3339(wall_ns(mono_ns));
+}
 
 std::string_view Clock::rfc3339(std::uint64_t mono_ns, char* buf) const {
   const std::int64_t wall = wall_ns(mono_ns);

@@ -39,6 +39,16 @@ std::string describe(const Requirement& r) {
 
 }  // namespace
 
+HookPoint syscall_hook_point(const std::string& sys, bpf_program* enter, bpf_program* exit,
+                             bool required) {
+  return {sys,
+          {{"tracepoint",
+            {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
+             Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
+            {enter, exit}}},
+          required};
+}
+
 bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs) {
   for (const auto& r : needs)
     if (!holds(probe, r)) return false;

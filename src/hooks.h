@@ -41,6 +41,11 @@ struct HookPoint {
   bool required = true;  // false: silently skipped when no alternative fits
 };
 
+/// A syscall traced at its sys_enter_<sys> and sys_exit_<sys> tracepoints
+/// by the two programs given (the tools that report a syscall's result).
+HookPoint syscall_hook_point(const std::string& sys, bpf_program* enter, bpf_program* exit,
+                             bool required);
+
 /// True if the probe says every requirement holds.
 bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs);
 

@@ -65,7 +65,7 @@ class Record {
   /// in JSON mode, or for a column the options left out, nothing is
   /// formatted at all (the per-event cost of a storm is mostly formatting).
   template <class F>
-    requires std::invocable<F&>
+  requires std::invocable<F&>
   void add_text_only(std::string_view key, F&& make) {
     if (wants_text(key)) add_text_only(key, std::string_view(make()));
   }

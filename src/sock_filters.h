@@ -30,8 +30,8 @@ inline void add_sock_filter_options(CLI::App& cli, SockFilterOptions& o, const s
                                     std::size_t max_ports) {
   auto* v4 = cli.add_flag("-4,--ipv4", o.ipv4, "Trace IPv4 " + what + " only");
   cli.add_flag("-6,--ipv6", o.ipv6, "Trace IPv6 " + what + " only")->excludes(v4);
-  const std::string limit = " (comma-separated, at most " + std::to_string(max_ports) +
-                            "; in the kernel)";
+  const std::string limit =
+      " (comma-separated, at most " + std::to_string(max_ports) + "; in the kernel)";
   o.lports_opt = cli.add_option("-L,--localport", o.lports, "Trace only these local ports" + limit)
                      ->type_name("PORTS");
   o.rports_opt =

@@ -54,19 +54,11 @@ int main(int argc, char** argv) {
     skel->rodata->filter_sig = o.sig.has_value();
     skel->rodata->targ_sig = o.sig.value_or(0);
 
-    auto point = [](const char* name, bpf_program* enter, bpf_program* exit, bool required) {
-      std::string sys(name);
-      return HookPoint{sys,
-                       {{"tracepoint",
-                         {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
-                          Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
-                         {enter, exit}}},
-                       required};
-    };
     auto& p = skel->progs;
-    s.load_and_attach(skel, {point("kill", p.tp_enter_kill, p.tp_exit_kill, true),
-                             point("tkill", p.tp_enter_tkill, p.tp_exit_tkill, false),
-                             point("tgkill", p.tp_enter_tgkill, p.tp_exit_tgkill, false)});
+    s.load_and_attach(skel,
+                      {syscall_hook_point("kill", p.tp_enter_kill, p.tp_exit_kill, true),
+                       syscall_hook_point("tkill", p.tp_enter_tkill, p.tp_exit_tkill, false),
+                       syscall_hook_point("tgkill", p.tp_enter_tgkill, p.tp_exit_tgkill, false)});
 
     std::vector<Column> cols{{"TIME", "TIME", 8}, {"PID", "pid", 7},   {"COMM", "comm", 16},
                              {"SIG", "SIG", 9},   {"TPID", "TPID", 7}, {"RESULT", "RESULT", 0}};

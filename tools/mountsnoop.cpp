@@ -123,13 +123,8 @@ int main(int argc, char** argv) {
     // clang-format on
     std::vector<HookPoint> points;
     for (std::size_t i = 0; i < kShapes.size(); ++i) {
-      std::string sys = kShapes[i].name;
-      points.push_back({sys,
-                        {{"tracepoint",
-                          {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
-                           Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
-                          {progs[i][0], progs[i][1]}}},
-                        i <= MOUNTSNOOP_SYS_UMOUNT});
+      points.push_back(syscall_hook_point(kShapes[i].name, progs[i][0], progs[i][1],
+                                          i <= MOUNTSNOOP_SYS_UMOUNT));
     }
     s.load_and_attach(skel, points);
 

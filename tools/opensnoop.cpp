@@ -6,9 +6,9 @@
 #include <string_view>
 
 #include "app.h"
-#include "stash.h"
 #include "opensnoop.h"
 #include "opensnoop.skel.h"
+#include "stash.h"
 
 using namespace snoopkit;
 
@@ -42,8 +42,12 @@ std::string octal(std::uint64_t v) {
 
 int main(int argc, char** argv) {
   App app("opensnoop", "Trace open() family syscalls: every file opened, and the result.",
-          {.pid = "-p,--pid", .tid = "-t,--tid", .uid = "-u,--uid", .cgroup = "-c,--cgroup",
-           .comm = "-n,--name", .comm_help = "Trace only process names containing NAME"});
+          {.pid = "-p,--pid",
+           .tid = "-t,--tid",
+           .uid = "-u,--uid",
+           .cgroup = "-c,--cgroup",
+           .comm = "-n,--name",
+           .comm_help = "Trace only process names containing NAME"});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-T,--timestamp", o.timestamp, "Include seconds since start");
@@ -58,20 +62,11 @@ int main(int argc, char** argv) {
                     skel->rodata->sk_stash_task_storage);
 
     // Each syscall is traced where the kernel has it (open(2) is absent on arm64).
-    auto point = [](const char* name, bpf_program* enter, bpf_program* exit, bool required) {
-      std::string sys(name);
-      return HookPoint{sys,
-                       {{"tracepoint",
-                         {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
-                          Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
-                         {enter, exit}}},
-                       required};
-    };
-    s.load_and_attach(skel,
-                      {point("open", skel->progs.tp_enter_open, skel->progs.tp_exit_open, false),
-                       point("openat", skel->progs.tp_enter_openat, skel->progs.tp_exit_openat, true),
-                       point("openat2", skel->progs.tp_enter_openat2, skel->progs.tp_exit_openat2,
-                             false)});
+    auto& p = skel->progs;
+    s.load_and_attach(
+        skel, {syscall_hook_point("open", p.tp_enter_open, p.tp_exit_open, false),
+               syscall_hook_point("openat", p.tp_enter_openat, p.tp_exit_openat, true),
+               syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit_openat2, false)});
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "app.h"
-#include "stash.h"
 #include "error.h"
+#include "stash.h"
 #include "statsnoop.h"
 #include "statsnoop.skel.h"
 
@@ -63,13 +63,7 @@ int main(int argc, char** argv) {
 
     // Each syscall is traced where the kernel has it (arm64 has no stat(2) or lstat(2)).
     auto point = [](const char* name, bpf_program* enter, bpf_program* exit) {
-      std::string sys(name);
-      return HookPoint{sys,
-                       {{"tracepoint",
-                         {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
-                          Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
-                         {enter, exit}}},
-                       false};
+      return syscall_hook_point(name, enter, exit, false);
     };
     auto& p = skel->progs;
     std::vector<HookPoint> points{point("newstat", p.tp_enter_newstat, p.tp_exit_newstat),

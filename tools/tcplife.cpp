@@ -90,9 +90,12 @@ int main(int argc, char** argv) {
       r.add_uint("tx_bytes", e.tx_bytes);
       r.add_uint("rx_bytes", e.rx_bytes);
       r.add_uint("duration_ns", e.duration_ns);
-      r.add_text_only("TX_KB", [&] { return fixed(static_cast<double>(e.tx_bytes) / 1024, "%.2f"); });
-      r.add_text_only("RX_KB", [&] { return fixed(static_cast<double>(e.rx_bytes) / 1024, "%.2f"); });
-      r.add_text_only("MS", [&] { return fixed(static_cast<double>(e.duration_ns) / 1e6, "%.2f"); });
+      r.add_text_only("TX_KB",
+                      [&] { return fixed(static_cast<double>(e.tx_bytes) / 1024, "%.2f"); });
+      r.add_text_only("RX_KB",
+                      [&] { return fixed(static_cast<double>(e.rx_bytes) / 1024, "%.2f"); });
+      r.add_text_only("MS",
+                      [&] { return fixed(static_cast<double>(e.duration_ns) / 1e6, "%.2f"); });
       return true;
     });
   });

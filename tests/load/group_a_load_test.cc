@@ -37,12 +37,7 @@ using load::Ids;
 // A syscall's enter and exit tracepoints, with their two programs.
 HookPoint syscall_point(const std::string& sys, bpf_program* enter, bpf_program* exit,
                         bool required) {
-  return {sys,
-          {{"tracepoint",
-            {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
-             Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
-            {enter, exit}}},
-          required};
+  return syscall_hook_point(sys, enter, exit, required);
 }
 
 class GroupALoadTest : public ::testing::Test {
