@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "record.h"
+
 namespace snoopkit {
 namespace {
 
@@ -83,6 +85,15 @@ std::string_view Clock::rfc3339(std::uint64_t mono_ns, char* buf) const {
   put_digits(buf + 20, static_cast<std::uint64_t>(wall - sec * 1'000'000'000), 9);
   buf[29] = 'Z';
   return {buf, kRfc3339Len};
+}
+
+void Clock::stamp(Record& r, std::uint64_t mono_ns) const {
+  // The wall time is JSON's (and a column's only if one shows "time").
+  if (r.wants_json() || r.wants_text("time")) {
+    char buf[kRfc3339Len];
+    r.add_raw("time", rfc3339(mono_ns, buf));
+  }
+  r.add_big_uint("ktime_ns", mono_ns);
 }
 
 std::string Clock::hms(std::uint64_t mono_ns) const {

@@ -8,6 +8,8 @@
 
 namespace snoopkit {
 
+class Record;
+
 class Clock {
  public:
   /// Reads both clocks now; the first reading is also "start" for -t.
@@ -27,6 +29,9 @@ class Clock {
   std::string hms(std::uint64_t mono_ns) const;
   /// Seconds since the tool started, with 6 decimals (the TIME(s) column).
   std::string since_start(std::uint64_t mono_ns) const;
+  /// Adds the common time fields to r: "time" (RFC 3339 UTC; only when the
+  /// record's output shows it) and "ktime_ns".
+  void stamp(Record& r, std::uint64_t mono_ns) const;
   /// The monotonic clock now, in nanoseconds.
   static std::uint64_t mono_now();
 

@@ -122,14 +122,7 @@ void Session::count_programs(bpf_object* obj) {
   }
 }
 
-void Session::stamp(Record& r, std::uint64_t ktime_ns) const {
-  // The wall time is JSON's (and a column's only if one shows "time").
-  if (r.wants_json() || r.wants_text("time")) {
-    char buf[Clock::kRfc3339Len];
-    r.add_raw("time", clock_.rfc3339(ktime_ns, buf));
-  }
-  r.add_big_uint("ktime_ns", ktime_ns);
-}
+void Session::stamp(Record& r, std::uint64_t ktime_ns) const { clock_.stamp(r, ktime_ns); }
 
 // The policy both loops share: one writer over stdout, stop signals read
 // from a signalfd, --duration, loss reports, and the end of a run (final

@@ -39,10 +39,7 @@ StreamLoop::~StreamLoop() {
   if (sigfd_ >= 0) close(sigfd_);
 }
 
-void StreamLoop::stamp(Record& r, std::uint64_t ktime_ns) const {
-  r.add_raw("time", clock_.rfc3339(ktime_ns));
-  r.add_big_uint("ktime_ns", ktime_ns);
-}
+void StreamLoop::stamp(Record& r, std::uint64_t ktime_ns) const { clock_.stamp(r, ktime_ns); }
 
 void StreamLoop::watch(int fd) {
   epoll_event ev{};
