@@ -22,7 +22,7 @@ from pathlib import Path
 # Re-exported: tests import everything they need from here.
 from kernel import (assert_no_bpf_left, bpf_ids_held_by, bpf_snapshot, cgroup2_root,  # noqa: F401
                     next_bpf_ids)
-from records import (decode_bytes, decode_bytes_list, parse_json_lines,  # noqa: F401
+from records import (decode_bytes, decode_bytes_list, iter_json_lines, parse_json_lines,  # noqa: F401
                      validate_record)
 
 HERE = Path(__file__).resolve().parent
@@ -89,9 +89,11 @@ class Tool:
 
     prefix: argv words put before the tool (e.g. an unshare wrapper that
     execs it, so the pid stays the tool's).
+    spool: a binary file the stdout pipe is drained into instead of memory
+    (storms write hundreds of MB); t.stdout is then empty.
     """
 
-    def __init__(self, name, *args, prefix=(), stop_signal=signal.SIGINT, env=None):
+    def __init__(self, name, *args, prefix=(), stop_signal=signal.SIGINT, env=None, spool=None):
         self.name = name
         self.argv = [*prefix, tool_path(name), *map(str, args)]
         self.stop_signal = stop_signal
@@ -100,6 +102,7 @@ class Tool:
         self.returncode = None
         self.held = {"prog": set(), "link": set()}
         self._out = bytearray()
+        self._spool = spool
         self._err = []
         self._ready = threading.Event()
         self._lock = threading.Lock()
@@ -126,6 +129,9 @@ class Tool:
 
     def _read_out(self):
         for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
+            if self._spool:
+                self._spool.write(chunk)
+                continue
             with self._lock:
                 self._out += chunk
 
@@ -158,6 +164,8 @@ class Tool:
             raise AssertionError(f"{self.name} did not exit within {timeout} s; stderr:\n{self.stderr}")
         for t in self._threads:
             t.join(5)
+        if self._spool:
+            self._spool.flush()
         return self.returncode
 
     def stop(self, sig=None, timeout=STOP_TIMEOUT):

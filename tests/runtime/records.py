@@ -36,16 +36,29 @@ def _check_values(value, where):
             _check_values(item, f"{where}.{key}")
 
 
-def parse_json_lines(data):
-    """Decodes tool stdout (bytes) as JSON lines, strictly: every line valid
-    UTF-8, one object per line, no NaN/Infinity, no duplicate keys, no lone
-    surrogates, no floats, "type" the first key, and a final newline."""
-    if not data:
-        return []
-    if not data.endswith(b"\n"):
-        raise AssertionError(f"output does not end with a newline: ...{data[-200:]!r}")
-    records = []
-    for n, raw in enumerate(data.split(b"\n")[:-1], 1):
+def _lines(data):
+    """The lines of bytes or of a binary file, each without its newline; the
+    last must have had one."""
+    if isinstance(data, (bytes, bytearray)):
+        if data and not data.endswith(b"\n"):
+            raise AssertionError(f"output does not end with a newline: ...{data[-200:]!r}")
+        start = 0
+        while start < len(data):
+            end = data.index(b"\n", start)
+            yield bytes(data[start:end])
+            start = end + 1
+        return
+    for raw in data:
+        if not raw.endswith(b"\n"):
+            raise AssertionError(f"output does not end with a newline: ...{raw[-200:]!r}")
+        yield raw[:-1]
+
+
+def iter_json_lines(data):
+    """Yields the records of tool stdout (bytes, or a binary file) one at a
+    time, checked as parse_json_lines checks them; a storm's millions of
+    records are counted this way without holding them all."""
+    for n, raw in enumerate(_lines(data), 1):
         try:
             text = raw.decode("utf-8", errors="strict")
             obj = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
@@ -56,8 +69,14 @@ def parse_json_lines(data):
             _check_values(obj, "record")
         except (UnicodeDecodeError, ValueError) as e:
             raise AssertionError(f"stdout line {n} is not a strict JSON record ({e}): {raw[:300]!r}")
-        records.append(obj)
-    return records
+        yield obj
+
+
+def parse_json_lines(data):
+    """Decodes tool stdout (bytes) as JSON lines, strictly: every line valid
+    UTF-8, one object per line, no NaN/Infinity, no duplicate keys, no lone
+    surrogates, no floats, "type" the first key, and a final newline."""
+    return list(iter_json_lines(data))
 
 
 _validators = None
