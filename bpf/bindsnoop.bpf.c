@@ -199,7 +199,7 @@ int BPF_KRETPROBE(kr_inet6_bind, int ret)
 /* --- tracepoints: bind(2); the socket is found from the fd when bind() returns --- */
 
 SEC("tracepoint/syscalls/sys_enter_bind")
-int tp_enter_bind(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_bind(struct sk_sys_enter *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_bind p = { .fd = (__s32)ctx->args[0] };
@@ -217,7 +217,7 @@ int tp_enter_bind(struct trace_event_raw_sys_enter *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_bind")
-int tp_exit_bind(struct trace_event_raw_sys_exit *ctx)
+int tp_exit_bind(struct sk_sys_exit *ctx)
 {
 	return on_exit(ctx, ctx->ret);
 }

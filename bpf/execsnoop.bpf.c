@@ -137,26 +137,26 @@ out:
 }
 
 SEC("tracepoint/syscalls/sys_enter_execve")
-int tp_enter_execve(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_execve(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1], 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
-int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_execveat(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2],
 			EXECSNOOP_F_EXECVEAT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execve")
-int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
+int tp_exit_execve(struct sk_sys_exit *ctx)
 {
 	return on_exit(ctx, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execveat")
-int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+int tp_exit_execveat(struct sk_sys_exit *ctx)
 {
 	return on_exit(ctx, ctx->ret);
 }

@@ -3,38 +3,28 @@
 #include "killsnoop.bpf.h"
 
 SEC("tracepoint/syscalls/sys_enter_kill")
-int tp_enter_kill(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_kill(struct sk_sys_enter *ctx)
 {
 	return kill_enter((__s32)ctx->args[0], 0, (__s32)ctx->args[1], KILLSNOOP_SYS_KILL);
 }
 
-SEC("tracepoint/syscalls/sys_exit_kill")
-int tp_exit_kill(struct trace_event_raw_sys_exit *ctx)
-{
-	return kill_exit(ctx, ctx->ret);
-}
-
 SEC("tracepoint/syscalls/sys_enter_tkill")
-int tp_enter_tkill(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_tkill(struct sk_sys_enter *ctx)
 {
 	return kill_enter(0, (__s32)ctx->args[0], (__s32)ctx->args[1], KILLSNOOP_SYS_TKILL);
 }
 
-SEC("tracepoint/syscalls/sys_exit_tkill")
-int tp_exit_tkill(struct trace_event_raw_sys_exit *ctx)
-{
-	return kill_exit(ctx, ctx->ret);
-}
-
 SEC("tracepoint/syscalls/sys_enter_tgkill")
-int tp_enter_tgkill(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_tgkill(struct sk_sys_enter *ctx)
 {
 	return kill_enter((__s32)ctx->args[0], (__s32)ctx->args[1], (__s32)ctx->args[2],
 			  KILLSNOOP_SYS_TGKILL);
 }
 
-SEC("tracepoint/syscalls/sys_exit_tgkill")
-int tp_exit_tgkill(struct trace_event_raw_sys_exit *ctx)
+/* One exit program for every syscall traced: the runtime attaches it to
+ * each sys_exit_<name> the kernel has, so it is verified and compiled once. */
+SEC("tracepoint")
+int tp_exit(struct sk_sys_exit *ctx)
 {
 	return kill_exit(ctx, ctx->ret);
 }

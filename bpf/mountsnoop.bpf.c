@@ -124,16 +124,11 @@ out:
 #define STR(n) ((const char *)ctx->args[n])
 #define ENTER_PROG(name, SYS, ...)                                              \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                             \
-	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)              \
+	int tp_enter_##name(struct sk_sys_enter *ctx)              \
 	{                                                                       \
 		struct mount_args a = { .syscall = MOUNTSNOOP_SYS_##SYS };      \
 		__VA_ARGS__;                                                    \
 		return on_enter(&a);                                            \
-	}                                                                       \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                              \
-	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                \
-	{                                                                       \
-		return on_exit(ctx, ctx->ret);                                  \
 	}
 
 /* mount(source, target, fstype, flags, data) */
@@ -163,5 +158,13 @@ ENTER_PROG(mount_setattr, MOUNT_SETATTR, a.fd[0] = ARG(0); a.str[0] = STR(1); a.
 	   if (ARG(4) >= sizeof(a.num)) bpf_probe_read_user(a.num, sizeof(a.num), (void *)ARG(3)))
 /* pivot_root(new_root, put_old) */
 ENTER_PROG(pivot_root, PIVOT_ROOT, a.str[0] = STR(0); a.str[1] = STR(1))
+
+/* One exit program for every syscall traced: the runtime attaches it to
+ * each sys_exit_<name> the kernel has, so it is verified and compiled once. */
+SEC("tracepoint")
+int tp_exit(struct sk_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -5,6 +5,13 @@
 
 const volatile bool failed_only = false;
 
+/* The head of openat2's struct open_how (include/uapi/linux/openat2.h): a
+ * user-space ABI, only ever extended at its end, so read without CO-RE. */
+struct sk_open_how {
+	__u64 flags;
+	__u64 mode;
+};
+
 struct args_t {
 	const char *path;
 	__u64 flags;
@@ -79,35 +86,23 @@ out:
 }
 
 SEC("tracepoint/syscalls/sys_enter_open")
-int tp_enter_open(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_open(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[0], -100 /* AT_FDCWD */, ctx->args[1],
 			ctx->args[2], OPENSNOOP_SYS_OPEN);
 }
 
-SEC("tracepoint/syscalls/sys_exit_open")
-int tp_exit_open(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_exit(ctx, ctx->ret);
-}
-
 SEC("tracepoint/syscalls/sys_enter_openat")
-int tp_enter_openat(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_openat(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[1], (__s32)ctx->args[0], ctx->args[2],
 			ctx->args[3], OPENSNOOP_SYS_OPENAT);
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat")
-int tp_exit_openat(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_exit(ctx, ctx->ret);
-}
-
 SEC("tracepoint/syscalls/sys_enter_openat2")
-int tp_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_openat2(struct sk_sys_enter *ctx)
 {
-	struct open_how how = {};
+	struct sk_open_how how = {};
 
 	/* openat2(dfd, path, how, size): flags and mode live in user memory. */
 	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
@@ -115,8 +110,11 @@ int tp_enter_openat2(struct trace_event_raw_sys_enter *ctx)
 			OPENSNOOP_SYS_OPENAT2);
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat2")
-int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx)
+/* One exit program for all three: the runtime attaches it to sys_exit_open,
+ * sys_exit_openat and sys_exit_openat2 (whichever the kernel has), so the
+ * kernel verifies and compiles it once. */
+SEC("tracepoint")
+int tp_exit(struct sk_sys_exit *ctx)
 {
 	return on_exit(ctx, ctx->ret);
 }

@@ -40,13 +40,13 @@ int tp_signal_generate(struct trace_event_raw_signal_generate *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_enter_kill")
-int tp_enter_kill(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_kill(struct sk_sys_enter *ctx)
 {
 	return kill_enter((__s32)ctx->args[0], 0, (__s32)ctx->args[1], KILLSNOOP_SYS_KILL);
 }
 
 SEC("tracepoint/syscalls/sys_exit_kill")
-int tp_exit_kill(struct trace_event_raw_sys_exit *ctx)
+int tp_exit_kill(struct sk_sys_exit *ctx)
 {
 	return kill_exit(ctx, ctx->ret);
 }

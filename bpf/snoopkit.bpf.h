@@ -14,6 +14,31 @@
 #include <bpf/bpf_tracing.h>
 #include "snoopkit_common.h"
 
+/*
+ * The context of the syscalls:sys_enter_<name> and sys_exit_<name>
+ * tracepoints, as their format files show it: the common fields (8 bytes),
+ * __syscall_nr at offset 8, then on entry each argument in an 8-byte slot
+ * from offset 16, on exit the return value at 16. One kernel template makes
+ * every syscall tracepoint, and this layout is what perf and ftrace read on
+ * every kernel that has them, so programs read it directly, without CO-RE
+ * relocations: an object with none spares libbpf loading and searching the
+ * kernel's BTF (megabytes) at start-up. User space checks the layout
+ * against the running kernel's format file before it attaches (hooks.cc).
+ */
+struct sk_sys_enter {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	unsigned long args[6];
+};
+
+struct sk_sys_exit {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	long ret;
+};
+
 /* Transport: perf buffer instead of ring buffer (old kernels, tests). */
 const volatile bool sk_use_perf = false;
 /* Ring buffer: wake the reader only once this much data is pending (0: always). */

@@ -76,50 +76,46 @@ out:
 	return 0;
 }
 
-#define EXIT_PROG(name)                                                  \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                       \
-	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)         \
-	{                                                                \
-		return on_exit(ctx, ctx->ret);                           \
-	}
-
 SEC("tracepoint/syscalls/sys_enter_newstat")
-int tp_enter_newstat(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_newstat(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[0], AT_FDCWD, 0, 0, STATSNOOP_SYS_STAT);
 }
-EXIT_PROG(newstat)
 
 SEC("tracepoint/syscalls/sys_enter_newlstat")
-int tp_enter_newlstat(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_newlstat(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[0], AT_FDCWD, 0, 0, STATSNOOP_SYS_LSTAT);
 }
-EXIT_PROG(newlstat)
 
 /* newfstatat(dfd, path, statbuf, flags); glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH). */
 SEC("tracepoint/syscalls/sys_enter_newfstatat")
-int tp_enter_newfstatat(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_newfstatat(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[1], (__s32)ctx->args[0], (__u32)ctx->args[3], 0,
 			STATSNOOP_SYS_FSTATAT);
 }
-EXIT_PROG(newfstatat)
 
 /* statx(dfd, path, flags, mask, statxbuf) */
 SEC("tracepoint/syscalls/sys_enter_statx")
-int tp_enter_statx(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_statx(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[1], (__s32)ctx->args[0], (__u32)ctx->args[2],
 			(__u32)ctx->args[3], STATSNOOP_SYS_STATX);
 }
-EXIT_PROG(statx)
 
 SEC("tracepoint/syscalls/sys_enter_statfs")
-int tp_enter_statfs(struct trace_event_raw_sys_enter *ctx)
+int tp_enter_statfs(struct sk_sys_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[0], AT_FDCWD, 0, 0, STATSNOOP_SYS_STATFS);
 }
-EXIT_PROG(statfs)
+
+/* One exit program for every syscall traced: the runtime attaches it to
+ * each sys_exit_<name> the kernel has, so it is verified and compiled once. */
+SEC("tracepoint")
+int tp_exit(struct sk_sys_exit *ctx)
+{
+	return on_exit(ctx, ctx->ret);
+}
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

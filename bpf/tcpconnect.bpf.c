@@ -214,7 +214,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
-int tp_exit_connect(struct trace_event_raw_sys_exit *ctx)
+int tp_exit_connect(struct sk_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct tcpconnect_event *p, e;

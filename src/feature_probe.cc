@@ -6,10 +6,16 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
 namespace snoopkit {
 namespace {
 
-bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+  return access(path.c_str(), F_OK) == 0;
+}
 
 template <class F>
 bool cached(std::optional<bool>& slot, F probe) {
@@ -56,6 +62,78 @@ bool KernelFeatures::tracepoint(std::string_view category, std::string_view name
   return ok;
 }
 
+bool KernelFeatures::syscall_context(std::string_view name) {
+  // Every syscall tracepoint comes from one template in the kernel, so the
+  // first of each kind read stands for the others (one file read, not one
+  // per syscall).
+  bool exit = name.substr(0, 9) == "sys_exit_";
+  return cached(exit ? sys_exit_context_ : sys_enter_context_, [&] {
+    std::ifstream f(tracefs_ + "/events/syscalls/" + std::string(name) + "/format");
+    std::stringstream text;
+    text << f.rdbuf();
+    return f.good() && syscall_context_matches(name, text.str());
+  });
+}
+
+namespace {
+
+struct FormatField {
+  std::string_view name;
+  long offset = -1, size = -1;
+};
+
+long number_after(std::string_view line, std::string_view key) {
+  auto at = line.find(key);
+  if (at == std::string_view::npos) return -1;
+  long v = -1;
+  const char* begin = line.data() + at + key.size();
+  std::from_chars(begin, line.data() + line.size(), v);
+  return v;
+}
+
+// "\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;"
+std::optional<FormatField> parse_field(std::string_view line) {
+  auto at = line.find("field:");
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view decl = line.substr(at + 6);
+  decl = decl.substr(0, decl.find(';'));
+  if (auto br = decl.find('['); br != std::string_view::npos) decl = decl.substr(0, br);
+  while (!decl.empty() && decl.back() == ' ') decl.remove_suffix(1);
+  auto sp = decl.find_last_of(" *");
+  FormatField f;
+  f.name = sp == std::string_view::npos ? decl : decl.substr(sp + 1);
+  f.offset = number_after(line, "offset:");
+  f.size = number_after(line, "size:");
+  return f;
+}
+
+}  // namespace
+
+bool syscall_context_matches(std::string_view name, std::string_view format) {
+  bool exit = name.substr(0, 9) == "sys_exit_";
+  if (!exit && name.substr(0, 10) != "sys_enter_") return false;
+  bool nr = false;
+  int args = 0, rets = 0;
+  while (!format.empty()) {
+    auto nl = format.find('\n');
+    std::string_view line = format.substr(0, nl);
+    format = nl == std::string_view::npos ? std::string_view{} : format.substr(nl + 1);
+    auto f = parse_field(line);
+    if (!f || f->name.substr(0, 7) == "common_") continue;
+    if (f->name == "__syscall_nr") {
+      if (f->offset != 8 || f->size != 4) return false;
+      nr = true;
+    } else if (exit) {
+      if (f->name != "ret" || f->offset != 16 || f->size != 8) return false;
+      ++rets;
+    } else {
+      if (f->offset != 16 + 8 * args || f->size != 8 || args >= 6) return false;
+      ++args;
+    }
+  }
+  return nr && (exit ? rets == 1 : true);
+}
+
 bool KernelFeatures::raw_tracepoint() {
   return cached(raw_tracepoint_, [] {
     return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, nullptr) == 1;
@@ -82,8 +160,8 @@ bool KernelFeatures::task_storage() {
   // verifier's verdict; the map type needs kernel BTF.
   return cached(task_storage_, [this] {
     return kernel_btf() && libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, nullptr) == 1 &&
-           libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get,
-                                   nullptr) == 1 &&
+           libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get, nullptr) ==
+               1 &&
            libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
                                    nullptr) == 1;
   });

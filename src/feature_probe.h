@@ -17,6 +17,9 @@ class FeatureProbe {
   virtual bool ring_buffer() = 0;
   /// The tracepoint category:name exists (needs tracefs mounted).
   virtual bool tracepoint(std::string_view category, std::string_view name) = 0;
+  /// The syscalls:sys_enter_* or sys_exit_* tracepoint name (which exists)
+  /// has the context layout bpf/syscall_tp.bpf.h reads.
+  virtual bool syscall_context(std::string_view name) { return !name.empty(); }
   /// BPF_PROG_TYPE_RAW_TRACEPOINT programs load.
   virtual bool raw_tracepoint() = 0;
   /// fentry/fexit programs (BPF_PROG_TYPE_TRACING) load.
@@ -37,6 +40,7 @@ class KernelFeatures : public FeatureProbe {
   explicit KernelFeatures(std::string tracefs_root) : tracefs_(std::move(tracefs_root)) {}
   bool ring_buffer() override;
   bool tracepoint(std::string_view category, std::string_view name) override;
+  bool syscall_context(std::string_view name) override;
   bool raw_tracepoint() override;
   bool fentry() override;
   bool kprobes() override;
@@ -45,9 +49,15 @@ class KernelFeatures : public FeatureProbe {
 
  private:
   std::string tracefs_;
-  std::optional<bool> ring_buffer_, raw_tracepoint_, fentry_, kprobes_, kernel_btf_,
-      task_storage_;
+  std::optional<bool> ring_buffer_, raw_tracepoint_, fentry_, kprobes_, kernel_btf_, task_storage_,
+      sys_enter_context_, sys_exit_context_;
   std::map<std::string, bool, std::less<>> tracepoints_;
 };
+
+/// Whether the format file of syscalls:<name> (a sys_enter_* or sys_exit_*
+/// tracepoint) shows the layout bpf/syscall_tp.bpf.h reads: __syscall_nr
+/// at offset 8; on entry each argument an 8-byte slot from offset 16, on
+/// exit "ret" at offset 16, 8 bytes.
+bool syscall_context_matches(std::string_view name, std::string_view format);
 
 }  // namespace snoopkit

@@ -3,6 +3,8 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <string_view>
 
 #include "error.h"
 
@@ -12,7 +14,10 @@ namespace {
 bool holds(FeatureProbe& probe, const Requirement& r) {
   switch (r.kind) {
     case Requirement::Kind::kTracepoint:
-      return probe.tracepoint(r.category, r.name);
+      // Syscall tracepoints are read without CO-RE (bpf/syscall_tp.bpf.h):
+      // their layout is checked against the kernel's format file instead.
+      return probe.tracepoint(r.category, r.name) &&
+             (r.category != "syscalls" || probe.syscall_context(r.name));
     case Requirement::Kind::kRawTracepoint:
       return probe.raw_tracepoint();
     case Requirement::Kind::kFentry:
@@ -26,7 +31,8 @@ bool holds(FeatureProbe& probe, const Requirement& r) {
 std::string describe(const Requirement& r) {
   switch (r.kind) {
     case Requirement::Kind::kTracepoint:
-      return "tracepoint " + r.category + ":" + r.name;
+      return "tracepoint " + r.category + ":" + r.name +
+             (r.category == "syscalls" ? " (in the standard syscall context layout)" : "");
     case Requirement::Kind::kRawTracepoint:
       return "raw tracepoints";
     case Requirement::Kind::kFentry:
@@ -39,14 +45,27 @@ std::string describe(const Requirement& r) {
 
 }  // namespace
 
+namespace {
+
+// SEC("tracepoint") or SEC("tp"): a program with no tracepoint of its own.
+bool shared_tracepoint_program(const bpf_program* prog) {
+  const char* sec = prog ? bpf_program__section_name(prog) : nullptr;
+  return sec && (std::string_view(sec) == "tracepoint" || std::string_view(sec) == "tp");
+}
+
+}  // namespace
+
 HookPoint syscall_hook_point(const std::string& sys, bpf_program* enter, bpf_program* exit,
                              bool required) {
-  return {sys,
-          {{"tracepoint",
-            {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
-             Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
-            {enter, exit}}},
-          required};
+  Alternative alt{"tracepoint",
+                  {Requirement::tracepoint("syscalls", "sys_enter_" + sys),
+                   Requirement::tracepoint("syscalls", "sys_exit_" + sys)},
+                  {enter, exit},
+                  {}};
+  if (shared_tracepoint_program(enter))
+    alt.links.push_back({enter, "syscalls", "sys_enter_" + sys});
+  if (shared_tracepoint_program(exit)) alt.links.push_back({exit, "syscalls", "sys_exit_" + sys});
+  return {sys, {std::move(alt)}, required};
 }
 
 bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs) {
@@ -94,6 +113,29 @@ void apply_hook_choice(const std::vector<HookPoint>& points, const std::vector<i
       for (bpf_program* prog : alt.programs)
         if (prog && std::find(keep.begin(), keep.end(), prog) == keep.end())
           bpf_program__set_autoload(prog, false);
+  for (const auto& point : points)
+    for (const auto& alt : point.alternatives)
+      for (const auto& link : alt.links) bpf_program__set_autoattach(link.prog, false);
+}
+
+std::vector<bpf_link*> attach_links(const std::vector<HookPoint>& points,
+                                    const std::vector<int>& chosen) {
+  std::vector<bpf_link*> links;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (chosen[p] < 0) continue;
+    for (const auto& l : points[p].alternatives[chosen[p]].links) {
+      bpf_link* link = bpf_program__attach_tracepoint(l.prog, l.category.c_str(), l.name.c_str());
+      if (!link) {
+        int err = errno;
+        for (bpf_link* made : links) bpf_link__destroy(made);
+        throw Error("attach BPF program " + std::string(bpf_program__name(l.prog)) +
+                        " to tracepoint " + l.category + ":" + l.name,
+                    err);
+      }
+      links.push_back(link);
+    }
+  }
+  return links;
 }
 
 std::string describe_choice(const std::vector<HookPoint>& points, const std::vector<int>& chosen) {

@@ -8,6 +8,7 @@
 
 #include "feature_probe.h"
 
+struct bpf_link;
 struct bpf_program;
 
 namespace snoopkit {
@@ -27,11 +28,21 @@ struct Requirement {
   static Requirement kprobe() { return {Kind::kKprobe, {}, {}}; }
 };
 
+/// A program the runtime attaches to a tracepoint itself, not its skeleton:
+/// one program declared SEC("tracepoint") (no target) serving several
+/// tracepoints, e.g. one exit handler for sys_exit_open, _openat, _openat2.
+/// The kernel verifies and compiles it once however many it serves.
+struct TracepointLink {
+  bpf_program* prog;
+  std::string category, name;
+};
+
 /// One way to hook a point: the programs to load if its requirements hold.
 struct Alternative {
   std::string label;  // e.g. "tracepoint", "fentry"; shown in -v and readiness
   std::vector<Requirement> needs;
   std::vector<bpf_program*> programs;
+  std::vector<TracepointLink> links;  // programs (also in programs) attached by the runtime
 };
 
 /// A thing a tool traces, with its alternatives from richest to plainest.
@@ -43,6 +54,8 @@ struct HookPoint {
 
 /// A syscall traced at its sys_enter_<sys> and sys_exit_<sys> tracepoints
 /// by the two programs given (the tools that report a syscall's result).
+/// A program whose section names no tracepoint (SEC("tracepoint")) is
+/// shared: the runtime attaches it here (see TracepointLink).
 HookPoint syscall_hook_point(const std::string& sys, bpf_program* enter, bpf_program* exit,
                              bool required);
 
@@ -55,8 +68,15 @@ bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs);
 std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>& points);
 
 /// Switches off (bpf_program__set_autoload false) every program of every
-/// alternative not chosen. Call between open and load.
+/// alternative not chosen, and the skeleton's attachment of the programs
+/// the runtime attaches itself. Call between open and load.
 void apply_hook_choice(const std::vector<HookPoint>& points, const std::vector<int>& chosen);
+
+/// Attaches the chosen alternatives' TracepointLinks (after load). Returns
+/// the links, which the caller destroys; on failure destroys those made
+/// and throws Error.
+std::vector<bpf_link*> attach_links(const std::vector<HookPoint>& points,
+                                    const std::vector<int>& chosen);
 
 /// "openat=tracepoint open=tracepoint ..." for logs and the readiness line.
 std::string describe_choice(const std::vector<HookPoint>& points, const std::vector<int>& chosen);

@@ -40,6 +40,10 @@ class FakeProbe : public FeatureProbe {
   }
   bool kprobes() override { return kprobe_ok; }
   bool kernel_btf() override { return btf; }
+  bool syscall_context(std::string_view name) override {
+    return bad_layout.count(std::string(name)) == 0;
+  }
+  std::set<std::string> bad_layout;  // syscall tracepoints whose format differs
 };
 
 Requirement tp(const char* name) {
@@ -135,6 +139,77 @@ TEST(ChooseHooks, LaterRequiredPointStillThrows) {
   EXPECT_EQ(choose_hooks(probe, {a, b}), (std::vector<int>{0, -1}));
 }
 
+// A syscall tracepoint that exists but whose context is not the layout the
+// programs read is not a usable hook: the point falls to the next
+// alternative, or the tool stops with the reason.
+TEST(ChooseHooks, SyscallTracepointWithAnotherLayoutIsNotUsed) {
+  FakeProbe probe;
+  probe.tracepoints = {"syscalls:sys_enter_openat", "syscalls:sys_exit_openat"};
+  probe.bad_layout = {"sys_exit_openat"};
+  HookPoint point{"openat", {{"tracepoint", {tp("sys_enter_openat"), tp("sys_exit_openat")}, {}}}};
+  try {
+    choose_hooks(probe, {point});
+    FAIL() << "expected Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(),
+                ::testing::HasSubstr("sys_exit_openat (in the standard syscall context layout)"));
+  }
+  probe.bad_layout.clear();
+  EXPECT_EQ(choose_hooks(probe, {point}), std::vector<int>{0});
+  // Only syscall tracepoints are held to that layout.
+  probe.tracepoints.insert("sched:sched_process_exec");
+  probe.bad_layout = {"sched_process_exec"};
+  HookPoint sched{"exec",
+                  {{"tracepoint", {Requirement::tracepoint("sched", "sched_process_exec")}, {}}}};
+  EXPECT_EQ(choose_hooks(probe, {sched}), std::vector<int>{0});
+}
+
+TEST(SyscallContext, MatchesTheKernelsFormatFiles) {
+  // As 6.18 prints them (tabs between the parts of a field line).
+  const char* enter =
+      "name: sys_enter_openat\nID: 782\nformat:\n"
+      "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+      "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+      "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+      "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+      "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+      "\tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;\n"
+      "\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n"
+      "\tfield:int flags;\toffset:32;\tsize:8;\tsigned:0;\n"
+      "\tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;\n\n"
+      "print fmt: \"dfd: 0x%08lx\", ((unsigned long)(REC->dfd))\n";
+  const char* exit =
+      "name: sys_exit_openat\nID: 781\nformat:\n"
+      "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+      "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+      "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+      "\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n\n"
+      "print fmt: \"0x%lx\", REC->ret\n";
+  const char* no_args =
+      "name: sys_enter_sync\nformat:\n"
+      "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n";
+  EXPECT_TRUE(syscall_context_matches("sys_enter_openat", enter));
+  EXPECT_TRUE(syscall_context_matches("sys_exit_openat", exit));
+  EXPECT_TRUE(syscall_context_matches("sys_enter_sync", no_args));
+  // The name says which layout applies.
+  EXPECT_FALSE(syscall_context_matches("sys_exit_openat", enter));
+  EXPECT_FALSE(syscall_context_matches("sched_process_exec", exit));
+  auto edit = [](std::string s, const std::string& from, const std::string& to) {
+    return s.replace(s.find(from), from.size(), to);
+  };
+  // Anything moved, resized or missing is a mismatch.
+  EXPECT_FALSE(syscall_context_matches("sys_enter_openat", edit(enter, "offset:24", "offset:20")));
+  EXPECT_FALSE(syscall_context_matches("sys_enter_openat",
+                                       edit(enter, "offset:32;\tsize:8", "offset:32;\tsize:4")));
+  EXPECT_FALSE(syscall_context_matches("sys_exit_openat", edit(exit, "offset:16", "offset:24")));
+  EXPECT_FALSE(syscall_context_matches("sys_exit_openat",
+                                       edit(exit, "field:long ret", "field:long retval")));
+  EXPECT_FALSE(syscall_context_matches(
+      "sys_exit_openat", edit(exit, "__syscall_nr;\toffset:8", "__syscall_nr;\toffset:12")));
+  EXPECT_FALSE(syscall_context_matches("sys_exit_openat", ""));
+  EXPECT_FALSE(syscall_context_matches("sys_enter_openat", "garbage\nfield:\n"));
+}
+
 TEST(Satisfied, EmptyNeedsAlwaysHold) {
   FakeProbe probe;
   EXPECT_TRUE(satisfied(probe, {}));
@@ -194,6 +269,27 @@ TEST_F(KernelFeaturesTest, AnswersAreCached) {
   KernelFeatures fresh(root_.string());
   EXPECT_FALSE(fresh.tracepoint("syscalls", "sys_enter_openat"));
   EXPECT_TRUE(fresh.tracepoint("syscalls", "sys_enter_open"));
+}
+
+TEST_F(KernelFeaturesTest, SyscallContextReadFromTheFormatFileOncePerKind) {
+  auto id = add_event("syscalls", "sys_exit_openat");
+  std::ofstream(id.parent_path() / "format")
+      << "format:\n\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+         "\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n";
+  auto bad = add_event("syscalls", "sys_enter_openat");
+  std::ofstream(bad.parent_path() / "format")
+      << "format:\n\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+         "\tfield:int dfd;\toffset:12;\tsize:4;\tsigned:0;\n";
+  KernelFeatures kf(root_.string());
+  EXPECT_TRUE(kf.syscall_context("sys_exit_openat"));
+  EXPECT_FALSE(kf.syscall_context("sys_enter_openat"));
+  // One template makes every syscall tracepoint: the first answer of each
+  // kind stands (no file read per syscall).
+  EXPECT_TRUE(kf.syscall_context("sys_exit_close"));
+  EXPECT_FALSE(kf.syscall_context("sys_enter_close"));
+  // No format file: not the layout.
+  KernelFeatures empty((root_ / "nonexistent").string());
+  EXPECT_FALSE(empty.syscall_context("sys_exit_openat"));
 }
 
 TEST_F(KernelFeaturesTest, MissingTracefs) {

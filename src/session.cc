@@ -54,6 +54,7 @@ Session::Session(std::string tool, const CommonOptions& opts, Resolved resolved,
 }
 
 Session::~Session() {
+  for (bpf_link* link : links_) bpf_link__destroy(link);
   if (resolved_.cgroup_fd >= 0) close(resolved_.cgroup_fd);
 }
 
@@ -122,7 +123,9 @@ void Session::count_programs(bpf_object* obj) {
   }
 }
 
-void Session::stamp(Record& r, std::uint64_t ktime_ns) const { clock_.stamp(r, ktime_ns); }
+void Session::stamp(Record& r, std::uint64_t ktime_ns) const {
+  clock_.stamp(r, ktime_ns);
+}
 
 // The policy both loops share: one writer over stdout, stop signals read
 // from a signalfd, --duration, loss reports, and the end of a run (final

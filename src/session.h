@@ -93,6 +93,7 @@ class Session {
     skel.load();
     after_load(maps_of(skel));
     skel.attach();
+    links_ = attach_links(points, chosen);
     count_programs(skel.obj());
   }
 
@@ -140,6 +141,7 @@ class Session {
   bool use_perf_ = false;
   std::string hooks_;
   int programs_ = 0;
+  std::vector<bpf_link*> links_;  // attached by the runtime (TracepointLink)
   // Created between load and attach: a perf buffer whose per-CPU fds are
   // not yet in the map would count every event before it as lost.
   std::unique_ptr<Transport> transport_;

@@ -55,10 +55,9 @@ int main(int argc, char** argv) {
     skel->rodata->targ_sig = o.sig.value_or(0);
 
     auto& p = skel->progs;
-    s.load_and_attach(skel,
-                      {syscall_hook_point("kill", p.tp_enter_kill, p.tp_exit_kill, true),
-                       syscall_hook_point("tkill", p.tp_enter_tkill, p.tp_exit_tkill, false),
-                       syscall_hook_point("tgkill", p.tp_enter_tgkill, p.tp_exit_tgkill, false)});
+    s.load_and_attach(skel, {syscall_hook_point("kill", p.tp_enter_kill, p.tp_exit, true),
+                             syscall_hook_point("tkill", p.tp_enter_tkill, p.tp_exit, false),
+                             syscall_hook_point("tgkill", p.tp_enter_tgkill, p.tp_exit, false)});
 
     std::vector<Column> cols{{"TIME", "TIME", 8}, {"PID", "pid", 7},   {"COMM", "comm", 16},
                              {"SIG", "SIG", 9},   {"TPID", "TPID", 7}, {"RESULT", "RESULT", 0}};

@@ -111,20 +111,17 @@ int main(int argc, char** argv) {
 
     // Each syscall where the kernel has it; mount(2) and umount2(2) are the least required.
     auto& p = skel->progs;
-    // clang-format off
-    const std::array<std::array<bpf_program*, 2>, MOUNTSNOOP_SYS_MAX> progs = {{
-        {p.tp_enter_mount, p.tp_exit_mount}, {p.tp_enter_umount, p.tp_exit_umount},
-        {p.tp_enter_fsopen, p.tp_exit_fsopen}, {p.tp_enter_fsconfig, p.tp_exit_fsconfig},
-        {p.tp_enter_fsmount, p.tp_exit_fsmount}, {p.tp_enter_fspick, p.tp_exit_fspick},
-        {p.tp_enter_move_mount, p.tp_exit_move_mount}, {p.tp_enter_open_tree, p.tp_exit_open_tree},
-        {p.tp_enter_mount_setattr, p.tp_exit_mount_setattr},
-        {p.tp_enter_pivot_root, p.tp_exit_pivot_root},
-    }};
-    // clang-format on
+    const std::array<bpf_program*, MOUNTSNOOP_SYS_MAX> enter = {
+        p.tp_enter_mount,      p.tp_enter_umount,    p.tp_enter_fsopen,
+        p.tp_enter_fsconfig,   p.tp_enter_fsmount,   p.tp_enter_fspick,
+        p.tp_enter_move_mount, p.tp_enter_open_tree, p.tp_enter_mount_setattr,
+        p.tp_enter_pivot_root,
+    };
+    // One exit program (SEC("tracepoint")) for all of them.
     std::vector<HookPoint> points;
     for (std::size_t i = 0; i < kShapes.size(); ++i) {
-      points.push_back(syscall_hook_point(kShapes[i].name, progs[i][0], progs[i][1],
-                                          i <= MOUNTSNOOP_SYS_UMOUNT));
+      points.push_back(
+          syscall_hook_point(kShapes[i].name, enter[i], p.tp_exit, i <= MOUNTSNOOP_SYS_UMOUNT));
     }
     s.load_and_attach(skel, points);
 

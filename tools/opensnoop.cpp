@@ -63,10 +63,9 @@ int main(int argc, char** argv) {
 
     // Each syscall is traced where the kernel has it (open(2) is absent on arm64).
     auto& p = skel->progs;
-    s.load_and_attach(
-        skel, {syscall_hook_point("open", p.tp_enter_open, p.tp_exit_open, false),
-               syscall_hook_point("openat", p.tp_enter_openat, p.tp_exit_openat, true),
-               syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit_openat2, false)});
+    s.load_and_attach(skel, {syscall_hook_point("open", p.tp_enter_open, p.tp_exit, false),
+                             syscall_hook_point("openat", p.tp_enter_openat, p.tp_exit, true),
+                             syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit, false)});
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});

@@ -66,11 +66,11 @@ int main(int argc, char** argv) {
       return syscall_hook_point(name, enter, exit, false);
     };
     auto& p = skel->progs;
-    std::vector<HookPoint> points{point("newstat", p.tp_enter_newstat, p.tp_exit_newstat),
-                                  point("newlstat", p.tp_enter_newlstat, p.tp_exit_newlstat),
-                                  point("newfstatat", p.tp_enter_newfstatat, p.tp_exit_newfstatat),
-                                  point("statx", p.tp_enter_statx, p.tp_exit_statx),
-                                  point("statfs", p.tp_enter_statfs, p.tp_exit_statfs)};
+    std::vector<HookPoint> points{point("newstat", p.tp_enter_newstat, p.tp_exit),
+                                  point("newlstat", p.tp_enter_newlstat, p.tp_exit),
+                                  point("newfstatat", p.tp_enter_newfstatat, p.tp_exit),
+                                  point("statx", p.tp_enter_statx, p.tp_exit),
+                                  point("statfs", p.tp_enter_statfs, p.tp_exit)};
     // Every point is optional, but tracing none of them is no trace at all.
     std::vector<int> chosen = choose_hooks(s.features(), points);
     if (std::all_of(chosen.begin(), chosen.end(), [](int c) { return c < 0; }))

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -115,6 +116,62 @@ inline void expect_released(const Ids& progs, const Ids& maps = {}) {
   EXPECT_EQ(live_progs(progs), Ids{}) << "programs still loaded";
   EXPECT_EQ(live_maps(maps), Ids{}) << "maps still alive";
   EXPECT_EQ(live_links(progs), Ids{}) << "links still attached";
+}
+
+/// The links a tool's runtime attaches itself (hooks.h's TracepointLink,
+/// from attach_links), destroyed on scope exit as the Session destroys them.
+struct RuntimeLinks {
+  std::vector<bpf_link*> links;
+  RuntimeLinks() = default;
+  RuntimeLinks(const RuntimeLinks&) = delete;
+  RuntimeLinks& operator=(const RuntimeLinks&) = delete;
+  ~RuntimeLinks() {
+    for (bpf_link* l : links) bpf_link__destroy(l);
+  }
+};
+
+inline __u32 prog_id_of_fd(int fd) {
+  bpf_prog_info info{};
+  __u32 len = sizeof(info);
+  return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
+/// Checks that every loaded program is attached: by its skeleton (one link
+/// in skel->links) or, for a program the runtime attaches itself, by at
+/// least one of rt's links; that programs not loaded have no link; and that
+/// every runtime link holds a program of this skeleton. Returns the number
+/// of attachments (skeleton links + runtime links). Kernels before 5.15
+/// attach perf events without a BPF link, whose program cannot be asked:
+/// there only the skeleton's links are checked.
+inline std::size_t expect_attached(const bpf_object_skeleton* s, const RuntimeLinks& rt) {
+  std::multiset<__u32> runtime_progs;
+  bool known = true;
+  for (bpf_link* l : rt.links) {
+    EXPECT_GE(bpf_link__fd(l), 0);
+    bpf_link_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0)
+      runtime_progs.insert(info.prog_id);
+    else
+      known = false;
+  }
+  std::size_t attached = rt.links.size(), matched = 0;
+  for (int i = 0; i < s->prog_cnt; ++i) {
+    bpf_program* prog = *s->progs[i].prog;
+    bool loaded = bpf_program__autoload(prog);
+    bool by_skeleton = loaded && bpf_program__autoattach(prog);
+    std::size_t by_runtime = runtime_progs.count(prog_id_of_fd(bpf_program__fd(prog)));
+    matched += loaded ? by_runtime : 0;
+    EXPECT_EQ(*s->progs[i].link != nullptr, by_skeleton) << s->progs[i].name << ": skeleton link";
+    if (known && loaded && !by_skeleton) {
+      EXPECT_GT(by_runtime, 0u) << s->progs[i].name << ": loaded, attached by no one";
+    }
+    attached += *s->progs[i].link != nullptr;
+  }
+  if (known) {
+    EXPECT_EQ(matched, rt.links.size()) << "runtime links to programs of another object";
+  }
+  return attached;
 }
 
 }  // namespace snoopkit::load

@@ -9,13 +9,13 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdint>
-#include <utility>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -30,30 +30,21 @@
 #include "opensnoop.skel.h"
 #include "skeleton.h"
 #include "stash.h"
-#include "transport.h"
 #include "tracefs.h"
+#include "transport.h"
 
 namespace snoopkit {
 namespace {
 
 using load::Ids;
 
-// Programs with autoload on, and whether skel->links holds a link for each.
-template <class Skel>
-int expect_links_for_autoload(const Skel* skel) {
-  const bpf_object_skeleton* s = skel->skeleton;
-  int on = 0;
-  for (int i = 0; i < s->prog_cnt; ++i) {
-    const bpf_prog_skeleton& p = s->progs[i];
-    bool autoload = bpf_program__autoload(*p.prog);
-    on += autoload;
-    if (autoload) {
-      EXPECT_NE(*p.link, nullptr) << p.name << ": autoload on but no link";
-    } else {
-      EXPECT_EQ(*p.link, nullptr) << p.name << ": autoload off but linked";
-    }
-  }
-  return on;
+// opensnoop's hook points, as the tool declares them: one exit program
+// (SEC("tracepoint")) the runtime attaches to each sys_exit_open*.
+std::vector<HookPoint> opensnoop_points(opensnoop_bpf* s) {
+  auto& p = s->progs;
+  return {syscall_hook_point("open", p.tp_enter_open, p.tp_exit, false),
+          syscall_hook_point("openat", p.tp_enter_openat, p.tp_exit, true),
+          syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit, false)};
 }
 
 class LoadTest : public ::testing::Test {
@@ -62,24 +53,31 @@ class LoadTest : public ::testing::Test {
     if (std::string why = load::bpf_unavailable(&tracefs_); !why.empty()) SKIP_OR_FAIL(why);
   }
 
-  // Open (+ rodata), load, attach, check links, destroy, check the kernel.
+  // Open (+ rodata), choose hooks as the tool does (when it declares hook
+  // points), load, attach, check links, destroy, check the kernel.
   template <class Skel>
-  void round_trip(bool perf) {
+  void round_trip(bool perf, std::vector<HookPoint> (*points)(Skel*) = nullptr) {
     Ids progs, maps;
     {
       auto skel = Skeleton<Skel>::open(nullptr);
       skel->rodata->sk_use_perf = perf;  // rodata: only between open and load
+      std::vector<HookPoint> pts = points ? points(skel.get()) : std::vector<HookPoint>{};
+      KernelFeatures features(tracefs_);
+      std::vector<int> chosen = choose_hooks(features, pts);
+      apply_hook_choice(pts, chosen);
       ASSERT_NO_THROW(skel.load());
       progs = load::prog_ids(skel.obj());
       maps = load::map_ids(skel.obj());
       ASSERT_FALSE(progs.empty());
       ASSERT_NO_THROW(skel.attach());
-      int on = expect_links_for_autoload(skel.get());
-      EXPECT_EQ(static_cast<std::size_t>(on), progs.size());
+      load::RuntimeLinks rt;
+      ASSERT_NO_THROW(rt.links = attach_links(pts, chosen));
+      std::size_t attached = load::expect_attached(skel->skeleton, rt);
+      EXPECT_GE(attached, progs.size());
       // Kernels before 5.15 attach perf events without a BPF link id.
       std::size_t links = load::live_links(progs).size();
       if (links) {
-        EXPECT_EQ(links, progs.size());
+        EXPECT_EQ(links, attached);
       }
     }
     load::expect_released(progs, maps);
@@ -103,8 +101,8 @@ TEST_F(LoadTest, ExecsnoopMaxArgsSizesLoad) {
       skel->rodata->sk_use_perf = perf;
       skel->rodata->max_args = max_args;
       skel->rodata->args_cap = max_args * EXECSNOOP_ARG_SIZE;
-      ASSERT_EQ(bpf_map__set_value_size(skel->maps.execs,
-                                        offsetof(execsnoop_event, args) + max_args * EXECSNOOP_ARG_SIZE),
+      ASSERT_EQ(bpf_map__set_value_size(skel->maps.execs, offsetof(execsnoop_event, args) +
+                                                              max_args * EXECSNOOP_ARG_SIZE),
                 0);
       EXPECT_NO_THROW(skel.load()) << "max_args " << max_args << (perf ? ", perf buffer" : "");
     }
@@ -124,8 +122,13 @@ TEST_F(LoadTest, OpensnoopEachStashStoreDeliversEvents) {
     skel->rodata->sk_targ_tid = static_cast<__u32>(gettid());
     configure_stash(store, skel->maps.start_task, skel->maps.start_tid,
                     skel->rodata->sk_stash_task_storage);
+    std::vector<HookPoint> points = opensnoop_points(skel.get());
+    std::vector<int> chosen = choose_hooks(features, points);
+    apply_hook_choice(points, chosen);
     ASSERT_NO_THROW(skel.load());
     ASSERT_NO_THROW(skel.attach());
+    load::RuntimeLinks rt;
+    ASSERT_NO_THROW(rt.links = attach_links(points, chosen));
     std::vector<std::pair<std::string, std::int64_t>> seen;
     auto rb = make_ring_buffer(skel->maps.sk_events, [&](const void* data, std::size_t size) {
       const auto* e = static_cast<const opensnoop_event*>(data);
@@ -153,10 +156,10 @@ TEST_F(LoadTest, OpensnoopEachStashStoreDeliversEvents) {
 }
 
 TEST_F(LoadTest, OpensnoopRingBuffer) {
-  round_trip<opensnoop_bpf>(false);
+  round_trip<opensnoop_bpf>(false, opensnoop_points);
 }
 TEST_F(LoadTest, OpensnoopPerfBuffer) {
-  round_trip<opensnoop_bpf>(true);
+  round_trip<opensnoop_bpf>(true, opensnoop_points);
 }
 
 TEST_F(LoadTest, ApplyHookChoiceSwitchesOffOtherAlternatives) {
@@ -164,27 +167,76 @@ TEST_F(LoadTest, ApplyHookChoiceSwitchesOffOtherAlternatives) {
   {
     auto skel = Skeleton<opensnoop_bpf>::open(nullptr);
     auto& p = skel->progs;
-    // "openat2" shares tp_exit_openat with the chosen "openat": it must stay on.
-    std::vector<HookPoint> points{
-        {"open", {{"tracepoint", {}, {p.tp_enter_open, p.tp_exit_open}}}, false},
-        {"openat",
-         {{"openat", {}, {p.tp_enter_openat, p.tp_exit_openat}},
-          {"openat2", {}, {p.tp_enter_openat2, p.tp_exit_openat}}}}};
-    apply_hook_choice(points, {-1, 0});
+    // "open" is not chosen, but shares tp_exit with the chosen "openat":
+    // the shared program stays on, is left to the runtime to attach, and is
+    // attached once per chosen alternative that names it.
+    auto tp = [](const char* n) { return Requirement::tracepoint("syscalls", n); };
+    std::vector<HookPoint> points{{"open",
+                                   {{"tracepoint",
+                                     {},
+                                     {p.tp_enter_open, p.tp_exit},
+                                     {{p.tp_exit, "syscalls", "sys_exit_open"}}}},
+                                   false},
+                                  {"openat",
+                                   {{"openat",
+                                     {tp("sys_enter_openat")},
+                                     {p.tp_enter_openat, p.tp_exit},
+                                     {{p.tp_exit, "syscalls", "sys_exit_openat"}}},
+                                    {"openat2",
+                                     {},
+                                     {p.tp_enter_openat2, p.tp_exit},
+                                     {{p.tp_exit, "syscalls", "sys_exit_openat2"}}}}}};
+    std::vector<int> chosen{-1, 0};
+    apply_hook_choice(points, chosen);
     EXPECT_FALSE(bpf_program__autoload(p.tp_enter_open));
-    EXPECT_FALSE(bpf_program__autoload(p.tp_exit_open));
     EXPECT_TRUE(bpf_program__autoload(p.tp_enter_openat));
-    EXPECT_TRUE(bpf_program__autoload(p.tp_exit_openat));
     EXPECT_FALSE(bpf_program__autoload(p.tp_enter_openat2));
-    EXPECT_TRUE(bpf_program__autoload(p.tp_exit_openat2));  // named by no alternative
+    EXPECT_TRUE(bpf_program__autoload(p.tp_exit));
+    EXPECT_FALSE(bpf_program__autoattach(p.tp_exit));
     ASSERT_NO_THROW(skel.load());
     EXPECT_LT(bpf_program__fd(p.tp_enter_open), 0);
     EXPECT_GE(bpf_program__fd(p.tp_enter_openat), 0);
     progs = load::prog_ids(skel.obj());
     maps = load::map_ids(skel.obj());
-    EXPECT_EQ(progs.size(), 3u);
+    EXPECT_EQ(progs.size(), 2u);
     ASSERT_NO_THROW(skel.attach());
-    EXPECT_EQ(expect_links_for_autoload(skel.get()), 3);
+    load::RuntimeLinks rt;
+    ASSERT_NO_THROW(rt.links = attach_links(points, chosen));
+    EXPECT_EQ(rt.links.size(), 1u);
+    EXPECT_EQ(load::expect_attached(skel->skeleton, rt), 2u);
+  }
+  load::expect_released(progs, maps);
+}
+
+// A runtime attachment that fails (a tracepoint that is not there) throws
+// and leaves none of the links it made before.
+TEST_F(LoadTest, AttachLinksFailingHalfWayLeaksNothing) {
+  Ids progs, maps;
+  {
+    auto skel = Skeleton<opensnoop_bpf>::open(nullptr);
+    auto& p = skel->progs;
+    std::vector<HookPoint> points{{"openat",
+                                   {{"tracepoint",
+                                     {},
+                                     {p.tp_enter_openat, p.tp_exit},
+                                     {{p.tp_exit, "syscalls", "sys_exit_openat"},
+                                      {p.tp_exit, "syscalls", "sys_exit_no_such_syscall"}}}}}};
+    std::vector<int> chosen{0};
+    apply_hook_choice(points, chosen);
+    ASSERT_NO_THROW(skel.load());
+    progs = load::prog_ids(skel.obj());
+    maps = load::map_ids(skel.obj());
+    ASSERT_NO_THROW(skel.attach());
+    EXPECT_THROW(attach_links(points, chosen), Error);
+    // Only the skeleton's links (the enter programs) hold programs now.
+    std::size_t by_skeleton = 0;
+    for (int i = 0; i < skel->skeleton->prog_cnt; ++i)
+      by_skeleton += *skel->skeleton->progs[i].link != nullptr;
+    EXPECT_EQ(skel->links.tp_exit, nullptr);
+    std::size_t links = load::live_links(progs).size();
+    if (links) {
+      EXPECT_EQ(links, by_skeleton);
+    }
   }
   load::expect_released(progs, maps);
 }
@@ -208,7 +260,9 @@ TEST_F(LoadTest, KernelFeaturesChooseLoadableHooks) {
   apply_hook_choice(points, chosen);
   ASSERT_NO_THROW(skel.load());
   ASSERT_NO_THROW(skel.attach());
-  expect_links_for_autoload(skel.get());
+  load::RuntimeLinks rt;
+  ASSERT_NO_THROW(rt.links = attach_links(points, chosen));
+  EXPECT_EQ(load::expect_attached(skel->skeleton, rt), 4u);
 }
 
 // Overmounts one event directory with an empty tmpfs, in a private mount
