@@ -13,6 +13,15 @@ const volatile __u32 targ_ppid = 0;
  * for 60 arguments.
  */
 const volatile __u32 args_cap = EXECSNOOP_ARGS_SIZE;
+/*
+ * Where struct task_struct keeps real_parent and tgid: user space reads
+ * them from the kernel's BTF (src/btf_offsets.cc) before load. Reading at
+ * them with bpf_probe_read_kernel instead of BPF_CORE_READ leaves the
+ * object without CO-RE relocations, so libbpf never loads that BTF (it is
+ * megabytes). 0: not set, the parent pid reads as 0.
+ */
+const volatile __u32 task_real_parent_off = 0;
+const volatile __u32 task_tgid_off = 0;
 
 /*
  * In-flight execs by process id, not thread id: when a non-leader thread
@@ -30,9 +39,25 @@ struct {
 	__uint(value_size, sizeof(struct execsnoop_event)); /* resized: no BTF type */
 } execs SEC(".maps");
 
+/* current->real_parent->tgid, or 0 when it cannot be read. */
+static __always_inline __u32 parent_tgid(void)
+{
+	const char *task = (const char *)bpf_get_current_task();
+	const char *parent = NULL;
+	__u32 ppid = 0;
+
+	if (!task_real_parent_off || !task_tgid_off)
+		return 0;
+	/* The pointer into a local first, then the field it points to. */
+	if (bpf_probe_read_kernel(&parent, sizeof(parent), task + task_real_parent_off) || !parent)
+		return 0;
+	if (bpf_probe_read_kernel(&ppid, sizeof(ppid), parent + task_tgid_off))
+		return 0;
+	return ppid;
+}
+
 static __always_inline int on_enter(const char *filename, const char *const *argv, __u32 flags)
 {
-	struct task_struct *task;
 	struct execsnoop_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -41,8 +66,7 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 
 	if (!sk_task_wanted())
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ppid = parent_tgid();
 	if (targ_ppid && ppid != targ_ppid)
 		return 0;
 

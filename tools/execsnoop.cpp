@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app.h"
+#include "btf_offsets.h"
 #include "execsnoop.h"
 #include "execsnoop.skel.h"
 
@@ -53,9 +54,14 @@ int main(int argc, char** argv) {
   });
 
   return app.run(argc, argv, [&](Session& s) {
+    // The parent pid is read at task_struct offsets from the kernel's BTF
+    // (or --btf): no CO-RE relocation, so libbpf never loads that BTF.
+    const TaskOffsets task = task_offsets(s.options().btf_path);
 
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<execsnoop_bpf>();
+    skel->rodata->task_real_parent_off = task.real_parent;
+    skel->rodata->task_tgid_off = task.tgid;
     skel->rodata->max_args = o.max_args;
     // In-flight execs keep room for max_args arguments only.
     const std::uint32_t args_cap = o.max_args * EXECSNOOP_ARG_SIZE;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "btf_offsets.h"
 #include "error.h"
 #include "execsnoop.h"
 #include "execsnoop.skel.h"
@@ -107,6 +109,44 @@ TEST_F(LoadTest, ExecsnoopMaxArgsSizesLoad) {
       EXPECT_NO_THROW(skel.load()) << "max_args " << max_args << (perf ? ", perf buffer" : "");
     }
   }
+}
+
+// The parent pid is read at the task_struct offsets the runtime takes from
+// the kernel's BTF (no CO-RE): a child this test forks, which execs
+// /bin/true, comes out of the ring buffer with this process as its parent.
+TEST_F(LoadTest, ExecsnoopReportsTheParentPid) {
+  if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
+  TaskOffsets task;
+  ASSERT_NO_THROW(task = task_offsets(""));
+  auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
+  skel->rodata->task_real_parent_off = task.real_parent;
+  skel->rodata->task_tgid_off = task.tgid;
+  ASSERT_NO_THROW(skel.load());
+  ASSERT_NO_THROW(skel.attach());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> seen;  // pid, ppid of every exec
+  auto rb = make_ring_buffer(skel->maps.sk_events, [&](const void* data, std::size_t size) {
+    if (size >= offsetof(execsnoop_event, args)) {
+      const auto* e = static_cast<const execsnoop_event*>(data);
+      seen.emplace_back(e->pid, e->ppid);
+    }
+    return true;
+  });
+
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/bin/true", "true", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  ASSERT_GE(rb->consume(), 0);
+
+  std::vector<std::uint32_t> ppids;
+  for (const auto& [pid, ppid] : seen)
+    if (pid == static_cast<std::uint32_t>(child)) ppids.push_back(ppid);
+  EXPECT_EQ(ppids, std::vector<std::uint32_t>{static_cast<std::uint32_t>(getpid())});
 }
 
 // Both stores of the per-thread stash (task local storage, hash by thread
