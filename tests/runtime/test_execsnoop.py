@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
 import time
@@ -47,6 +48,18 @@ def run_child(argv, executable=TRUE, **kw):
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
     p.wait(30)
     return p.pid
+
+
+def btf_file(types, strings):
+    """Raw BTF in this machine's byte order: the header, then the type
+    records (bytes), then the strings (bytes, starting with NUL)."""
+    return struct.pack("=HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings)) \
+        + types + strings
+
+
+def btf_type(kind, name_off, size_or_type, vlen=0, trailer=()):
+    return struct.pack("=III", name_off, kind << 24 | vlen, size_or_type) + \
+        struct.pack(f"={len(trailer)}I", *trailer)
 
 
 def argvs(recs):
@@ -352,6 +365,48 @@ class ExecsnoopTest(BpfTestCase):
         self.assertGreaterEqual(summary["events"], summary["printed"])
         self.assertEqual(summary["lost"], sum(r["lost"] for r in recs if r["type"] == "lost"))
         self.assertTrue(any(r["ret"] < 0 for r in execs))
+
+    # --- the parent pid: task_struct offsets read from the BTF file ---
+
+    def test_btf_copy_gives_the_parent_pid(self):
+        """--btf is the file the parent pid's offsets are read from: a copy
+        of the kernel's BTF works like the kernel's own."""
+        copy = self.tmp / "vmlinux.btf"
+        copy.write_bytes(Path("/sys/kernel/btf/vmlinux").read_bytes())
+        m = marker()
+        with Tool("execsnoop", "--json", "--btf", copy) as t:
+            pid = run_child(["true", m])
+        t.assert_clean_exit(self)
+        recs = self.execs(t, pid)
+        self.assertEqual([(r["argv"], r["ppid"]) for r in recs], [(["true", m], os.getpid())])
+
+    def test_btf_without_the_offsets_fails_cleanly(self):
+        """Valid BTF (libbpf's check passes) that does not say where
+        task_struct keeps real_parent and tgid: one error line naming the
+        file, exit 1, no output; never a run with wrong parent pids."""
+        strings = b"\0int\0task_struct\0real_parent\0pid\0"
+        int_type = btf_type(1, 1, 4, trailer=(32,))  # INT "int", id 1
+        cases = {
+            "no struct task_struct": btf_file(int_type + btf_type(7, 5, 0), strings),  # FWD only
+            "struct task_struct has no member tgid": btf_file(
+                int_type + btf_type(2, 0, 0) +  # id 2: void *
+                btf_type(4, 5, 64, vlen=2, trailer=(17, 2, 64, 29, 1, 96)),  # real_parent, pid
+                strings),
+        }
+        for want, data in cases.items():
+            with self.subTest(want=want):
+                path = self.tmp / "partial.btf"
+                path.write_bytes(data)
+                res = subprocess.run([tool_path("execsnoop"), "--json", "--btf", str(path)],
+                                     capture_output=True, timeout=60)
+                err = res.stderr.decode(errors="replace")
+                self.assertEqual(res.returncode, 1, err)
+                self.assertEqual(res.stdout, b"")
+                errors = [l for l in err.splitlines() if "error:" in l]
+                self.assertEqual(len(errors), 1, err)
+                self.assertIn(want, errors[0])
+                self.assertIn(str(path), errors[0])
+                self.assertNotIn("ready:", err)
 
     # --- lifecycle ---
 
