@@ -229,7 +229,7 @@ def main():
     ap.add_argument("--timeout", type=float, help="seconds per VM before it is killed")
     ap.add_argument("--budget", type=float,
                     help="seconds for the whole run; later VMs get what is left "
-                    "(default: 540 with --ci, to stay inside ctest's 600 s; else none)")
+                    "(default: 1200 with --ci, inside the 1500 s ctest gives a runtime test; else none)")
     ap.add_argument("--module-timeout", type=float, default=600)
     ap.add_argument("--memory", type=int, default=2048, help="VM memory, MiB")
     ap.add_argument("--exec", metavar="CMD",
@@ -245,7 +245,7 @@ def main():
     args.mode = "ci" if args.ci else "full"
     args.build_dir = os.path.abspath(args.build_dir)
     args.timeout = args.timeout or (270 if args.ci else 2400)
-    args.budget = args.budget or (540 if args.ci else None)
+    args.budget = args.budget or (1200 if args.ci else None)
     out_dir = os.path.abspath(args.out or os.path.join(args.build_dir, "vm"))
     os.makedirs(out_dir, exist_ok=True)
     os.makedirs(args.cache, exist_ok=True)

@@ -16,7 +16,13 @@ CMDLINE = "console=ttyS0 panic=-1 quiet loglevel=1"
 
 
 def qemu_argv(vmlinuz, initrd, memory_mb=2048, cpus=2):
-    return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", str(memory_mb),
+    # thread=single: both vCPUs run in one emulator thread. With one thread
+    # per vCPU, a vCPU can still run a stale translation of kernel text that
+    # the other vCPU has just patched (static keys flip as tracepoints are
+    # attached and detached), and trap on an int3 the kernel has already
+    # removed: "Oops: int3" in syscall_exit_to_user_mode_prepare, a guest
+    # panic that real hardware cannot produce.
+    return ["qemu-system-x86_64", "-accel", "tcg,thread=single", "-cpu", "max", "-m", str(memory_mb),
             "-smp", str(cpus), "-nographic", "-no-reboot", "-nic", "none",
             "-kernel", vmlinuz, "-initrd", initrd, "-append", CMDLINE]
 
