@@ -9,6 +9,7 @@
 
 #include <cstdio>
 
+#include "btf_offsets.h"
 #include "error.h"
 #include "log.h"
 #include "tracefs.h"
@@ -39,10 +40,10 @@ void check_privileges() {
 }
 
 void check_btf(const std::string& custom_path) {
-  const std::string path = custom_path.empty() ? "/sys/kernel/btf/vmlinux" : custom_path;
+  const std::string path = custom_path.empty() ? kKernelBtfPath : custom_path;
   if (access(path.c_str(), R_OK) != 0) {
     if (custom_path.empty())
-      throw Error("this kernel exposes no BTF (/sys/kernel/btf/vmlinux)", errno,
+      throw Error(std::string("this kernel exposes no BTF (") + kKernelBtfPath + ")", errno,
                   "use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf PATH");
     throw Error("--btf " + path, errno, "pass the path of a readable BTF file for this kernel");
   }

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "btf_offsets.h"
+
 namespace snoopkit {
 namespace {
 
@@ -168,7 +170,7 @@ bool KernelFeatures::task_storage() {
 }
 
 bool KernelFeatures::kernel_btf() {
-  return cached(kernel_btf_, [] { return exists("/sys/kernel/btf/vmlinux"); });
+  return cached(kernel_btf_, [] { return exists(kKernelBtfPath); });
 }
 
 }  // namespace snoopkit
