@@ -1,6 +1,5 @@
 #include "app.h"
 
-#include <bpf/btf.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +8,7 @@
 
 #include <cstdio>
 
-#include "btf_offsets.h"
+#include "btf_validate.h"
 #include "error.h"
 #include "log.h"
 #include "tracefs.h"
@@ -37,21 +36,6 @@ void check_privileges() {
   if (has_cap(data, CAP_SYS_ADMIN)) return;
   if (has_cap(data, kCapBpf) && has_cap(data, kCapPerfmon)) return;
   throw Error("this tool needs privileges to load BPF programs", EPERM, kPrivilegeHint);
-}
-
-void check_btf(const std::string& custom_path) {
-  const std::string path = custom_path.empty() ? kKernelBtfPath : custom_path;
-  if (access(path.c_str(), R_OK) != 0) {
-    if (custom_path.empty())
-      throw Error(std::string("this kernel exposes no BTF (") + kKernelBtfPath + ")", errno,
-                  "use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf PATH");
-    throw Error("--btf " + path, errno, "pass the path of a readable BTF file for this kernel");
-  }
-  if (custom_path.empty()) return;
-  btf* b = btf__parse(path.c_str(), nullptr);
-  if (!b) throw Error("--btf " + path + " is not valid BTF", errno,
-                      "pass a BTF file made for this kernel, e.g. with pahole --btf_encode_detached");
-  btf__free(b);
 }
 
 App::App(std::string name, std::string description, const FilterFlags& filters)

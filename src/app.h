@@ -40,8 +40,4 @@ class App {
 /// with the fix otherwise.
 void check_privileges();
 
-/// Checks that the kernel's BTF (or --btf PATH) is there and parses; throws
-/// Error with the fix otherwise.
-void check_btf(const std::string& custom_path);
-
 }  // namespace snoopkit

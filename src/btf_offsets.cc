@@ -15,6 +15,7 @@
 #include <optional>
 #include <utility>
 
+#include "btf_validate.h"
 #include "error.h"
 
 namespace snoopkit {
@@ -36,8 +37,8 @@ static_assert(sizeof(btf_member) == 12 && sizeof(btf_array) == 12 && sizeof(btf_
 class File {
  public:
   explicit File(std::string path) : path_(std::move(path)) {
-    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw Error("open BTF file " + path_, errno, kHint);
+    // Refuses a FIFO or a device at once instead of blocking in open or read.
+    fd_ = open_regular_file(path_, "open BTF file", kHint);
     struct stat st {};
     if (fstat(fd_, &st) != 0) {
       int err = errno;

@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 #include <elf.h>
 #include <linux/btf.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -348,6 +349,17 @@ TEST_F(BtfOffsetsTest, MissingFile) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("nope"));
     EXPECT_EQ(e.err(), ENOENT);
+  }
+}
+
+TEST_F(BtfOffsetsTest, FifoIsRefusedWithoutBlocking) {
+  const std::string fifo = (dir_ / "fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    task_offsets(fifo);  // blocked in open(2) for a writer before the fix
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is not a regular file (a FIFO)"));
   }
 }
 

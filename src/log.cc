@@ -4,9 +4,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <string>
+
+#include "escape.h"
 
 namespace snoopkit {
 namespace {
@@ -34,6 +37,16 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) n
       text.resize(static_cast<std::size_t>(n));
     }
     while (!text.empty() && text.back() == '\n') text.pop_back();
+    // Names from an object file (sections, programs) reach the terminal
+    // here: escape control bytes, line by line.
+    std::string shown;
+    for (std::size_t at = 0; at <= text.size();) {
+      std::size_t nl = std::min(text.find('\n', at), text.size());
+      if (at) shown += '\n';
+      append_text_escaped(shown, std::string_view(text).substr(at, nl - at));
+      at = nl + 1;
+    }
+    text = std::move(shown);
     // libbpf's own messages already start with "libbpf: ".
     if (text.rfind("libbpf: ", 0) != 0) text.insert(0, "libbpf: ");
     auto lvl = level == LIBBPF_WARN ? spdlog::level::warn : spdlog::level::debug;

@@ -14,6 +14,7 @@
 #include <deque>
 #include <utility>
 
+#include "btf_validate.h"
 #include "error.h"
 #include "escape.h"
 #include "verifier_log.h"
@@ -27,12 +28,9 @@ namespace {
 constexpr std::size_t kLogSize = (std::size_t{16} << 20) - 1;
 constexpr std::size_t kTailLines = 20;
 constexpr std::size_t kKeptWarnings = 12;
+constexpr std::uint64_t kMaxObjectSize = std::uint64_t{1} << 30;  // far past any BPF object
 
-std::string quoted(const std::string& path) {
-  std::string out = "'";
-  append_text_escaped(out, path);
-  return out + "'";
-}
+std::string quoted(const std::string& path) { return "'" + printable(path) + "'"; }
 
 std::string type_name(const char* known, unsigned number) {
   return known ? known : "type " + std::to_string(number);
@@ -103,18 +101,44 @@ void write_stderr_lines(const std::vector<std::string_view>& lines) {
   std::fflush(stderr);
 }
 
+std::vector<char> read_object(const std::string& path) {
+  int fd = open_regular_file(path, "open BPF object");
+  std::vector<char> bytes;
+  struct stat st {};
+  int err = fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) <= kMaxObjectSize
+                ? 0
+                : EFBIG;
+  if (err == 0) {
+    bytes.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+      ssize_t r = pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        err = r < 0 ? errno : EIO;  // EIO: the file shrank while it was read
+        break;
+      }
+      got += static_cast<std::size_t>(r);
+    }
+  }
+  close(fd);
+  if (err) throw Error("read BPF object " + quoted(path), err);
+  return bytes;
+}
+
 }  // namespace
 
 void check_object_file(const std::string& path) {
   if (path.empty()) throw UsageError("the OBJECT file name is empty");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw UsageError(quoted(path) + ": " + std::strerror(errno));
-  struct stat st {};
+  int fd;
+  try {
+    fd = open_regular_file(path, "OBJECT");
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
   unsigned char h[EI_NIDENT + 4] = {};
-  bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  ssize_t n = regular ? read(fd, h, sizeof(h)) : 0;
+  ssize_t n = pread(fd, h, sizeof(h), 0);
   close(fd);
-  if (!regular) throw UsageError(quoted(path) + " is not a regular file");
   if (n < static_cast<ssize_t>(sizeof(h)) || std::memcmp(h, ELFMAG, SELFMAG) != 0)
     throw UsageError(quoted(path) +
                      " is not an ELF file: expected a BPF object (clang -target bpf -c)");
@@ -127,12 +151,23 @@ void check_object_file(const std::string& path) {
 }
 
 ObjectFile ObjectFile::open(const std::string& path, const std::string& btf_path) {
+  // libbpf opens exactly the bytes checked here, not the file again.
+  std::vector<char> bytes = read_object(path);
+  try {
+    validate_elf_btf({bytes.data(), bytes.size()});
+  } catch (const BtfInvalid& e) {
+    std::string why;
+    append_text_escaped(why, e.what());
+    throw Error("BPF object " + quoted(path) + " has invalid BTF: " + why, 0,
+                "rebuild the object with clang -g -target bpf");
+  }
   bpf_object_open_opts opts{};
   opts.sz = sizeof(opts);
+  opts.object_name = path.c_str();  // as bpf_object__open_file names it: from the path
   if (!btf_path.empty()) opts.btf_custom_path = btf_path.c_str();
-  bpf_object* obj = bpf_object__open_file(path.c_str(), &opts);
+  bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
   if (!obj) throw Error("open BPF object " + quoted(path), errno);
-  return ObjectFile(obj, path);
+  return ObjectFile(obj, path, std::move(bytes));
 }
 
 // Links first: a link holds its program, and destroying it detaches it.
@@ -144,6 +179,7 @@ ObjectFile::~ObjectFile() {
 ObjectFile::ObjectFile(ObjectFile&& o) noexcept
     : obj_(std::exchange(o.obj_, nullptr)),
       path_(std::move(o.path_)),
+      bytes_(std::move(o.bytes_)),
       links_(std::move(o.links_)),
       logs_(std::move(o.logs_)) {}
 
@@ -223,6 +259,12 @@ int ObjectFile::attach(bpf_program* prog) {
   return 0;
 }
 
+std::string printable(std::string_view s) {
+  std::string out;
+  append_text_escaped(out, s);
+  return out;
+}
+
 bool calls_printk(const bpf_program* prog) {
   const bpf_insn* insns = bpf_program__insns(prog);
   std::size_t n = bpf_program__insn_cnt(prog);
@@ -242,10 +284,10 @@ void throw_load_failure(const LoadFailure& f, bool full_log) {
   if (!lines.empty()) {
     std::vector<std::string_view> shown = full_log ? lines : last_lines(lines, kTailLines);
     if (shown.size() == lines.size())
-      spdlog::info("the verifier's log for program '{}':", f.program);
+      spdlog::info("the verifier's log for program '{}':", printable(f.program));
     else
       spdlog::info("the verifier's log for program '{}' (last {} of {} lines; -v shows all):",
-                   f.program, shown.size(), lines.size());
+                   printable(f.program), shown.size(), lines.size());
     write_stderr_lines(shown);
   } else if (!f.libbpf.empty()) {
     spdlog::info("libbpf said:");

@@ -10,14 +10,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bpf_sections.h"
 
 namespace snoopkit {
 
-/// Checks, before anything is loaded, that path names a readable ELF file
-/// for the BPF machine; throws UsageError (exit 2) with what is wrong.
+/// Checks, before anything is loaded, that path names a readable regular
+/// ELF file for the BPF machine (a FIFO is refused, never waited for);
+/// throws UsageError (exit 2) with what is wrong.
 void check_object_file(const std::string& path);
 
 struct ProgramInfo {
@@ -48,7 +50,9 @@ struct LoadFailure {
 class ObjectFile {
  public:
   /// Opens (parses, nothing enters the kernel) the object at path, with a
-  /// custom kernel BTF file when btf_path is not empty. Throws Error.
+  /// custom kernel BTF file when btf_path is not empty. Refuses a file that
+  /// is not regular, and an object whose .BTF section fails validate_btf
+  /// (before libbpf reads it). Throws Error.
   static ObjectFile open(const std::string& path, const std::string& btf_path);
   /// Detaches every link, then closes programs and maps.
   ~ObjectFile();
@@ -73,12 +77,19 @@ class ObjectFile {
   std::size_t links() const { return links_.size(); }
 
  private:
-  ObjectFile(bpf_object* obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+  ObjectFile(bpf_object* obj, std::string path, std::vector<char> bytes)
+      : obj_(obj), path_(std::move(path)), bytes_(std::move(bytes)) {}
   bpf_object* obj_;
   std::string path_;
+  std::vector<char> bytes_;  // the file's bytes: libbpf reads them until the object is loaded
   std::vector<bpf_link*> links_;
   std::vector<std::unique_ptr<char[]>> logs_;  // one verifier log buffer per program
 };
+
+/// s for a terminal: control bytes, invalid UTF-8 and bidi controls
+/// escaped. Every name an object supplies (sections, programs, maps) goes
+/// through it before it reaches stderr.
+std::string printable(std::string_view s);
 
 /// True if a loaded program calls bpf_trace_printk or bpf_trace_vprintk
 /// (what bpf_printk() compiles to), subprograms included.

@@ -71,14 +71,14 @@ void check_selection(const ObjectFile& obj, const std::vector<std::string>& prog
   std::vector<ProgramInfo> progs = obj.programs();
   for (const std::string& n : programs) {
     if (std::none_of(progs.begin(), progs.end(), [&](auto& p) { return p.name == n; }))
-      throw UsageError("--program " + n + ": the object has no such program");
+      throw UsageError("--program " + printable(n) + ": the object has no such program");
   }
   std::vector<MapInfo> all = obj.maps();
   for (const std::string& n : maps) {
     auto it = std::find_if(all.begin(), all.end(), [&](auto& m) { return m.name == n; });
-    if (it == all.end()) throw UsageError("--map " + n + ": the object has no such map");
+    if (it == all.end()) throw UsageError("--map " + printable(n) + ": the object has no such map");
     if (it->map_type != BPF_MAP_TYPE_RINGBUF)
-      throw UsageError("--map " + n + ": a " + it->type + " map; only ring buffers are streamed");
+      throw UsageError("--map " + printable(n) + ": a " + it->type + " map; only ring buffers are streamed");
   }
 }
 
@@ -94,7 +94,8 @@ std::vector<MapInfo> select_rings(const ObjectFile& obj, const std::vector<std::
     if (m.map_type == BPF_MAP_TYPE_RINGBUF && (names.empty() || contains(names, m.name)))
       rings.push_back(m);
     if (m.map_type == BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-      spdlog::info("map '{}' is a perf event array: not streamed (only ring buffers are)", m.name);
+      spdlog::info("map '{}' is a perf event array: not streamed (only ring buffers are)",
+                   printable(m.name));
   }
   return rings;
 }
@@ -105,7 +106,8 @@ void drop_unsupported(ObjectFile& obj, FeatureProbe& features, bool skip) {
     if (!p.autoload) continue;
     std::string reason = unsupported_reason(features, p.attach);
     if (reason.empty()) continue;
-    why.push_back(fmt::format("program '{}' ({}): {}", p.name, p.section, reason));
+    why.push_back(fmt::format("program '{}' ({}): {}", printable(p.name), printable(p.section),
+                              printable(reason)));
     if (!skip) continue;
     spdlog::warn("{}; not loaded (--skip-unsupported)", why.back());
     bpf_program__set_autoload(p.prog, false);
@@ -123,17 +125,18 @@ std::vector<std::string> attach_programs(ObjectFile& obj, bool skip) {
     if (!p.autoload) continue;
     int err = obj.attach(p.prog);
     if (err == 0) {
-      attached.push_back(p.name + "=" + (p.attach.label.empty() ? "manual" : p.attach.label));
+      attached.push_back(printable(p.name) + "=" +
+                         (p.attach.label.empty() ? "manual" : p.attach.label));
     } else if (err == -EOPNOTSUPP) {
       spdlog::warn(
           "program '{}' ({}): loaded but not attached: libbpf cannot attach this kind "
           "of section by itself",
-          p.name, p.section);
+          printable(p.name), printable(p.section));
     } else if (skip) {
-      spdlog::warn("program '{}' ({}): cannot attach: {}; skipped (--skip-unsupported)", p.name,
-                   p.section, errno_text(-err));
+      spdlog::warn("program '{}' ({}): cannot attach: {}; skipped (--skip-unsupported)",
+                   printable(p.name), printable(p.section), errno_text(-err));
     } else {
-      throw Error("attach program '" + p.name + "' (" + p.section + ")", -err,
+      throw Error("attach program '" + printable(p.name) + "' (" + printable(p.section) + ")", -err,
                   "pass --skip-unsupported to run the other programs");
     }
   }

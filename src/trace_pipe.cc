@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 
 #include "error.h"
@@ -123,6 +124,35 @@ std::optional<TraceLine> parse_trace_line(std::string_view line) {
     if (auto t = parse_after_comm(trim_left(line.substr(0, i)), line.substr(i + 1))) return t;
   }
   return std::nullopt;
+}
+
+void TraceRecordJoiner::line(std::string_view l) {
+  if (parse_trace_line(l)) {
+    flush();
+    text_.assign(l);
+    open_ = true;
+    return;
+  }
+  if (!open_) {
+    stray_(l);
+    return;
+  }
+  text_ += '\n';
+  text_ += l;
+}
+
+void TraceRecordJoiner::flush() {
+  if (!open_) return;
+  open_ = false;
+  // The header line leads text_; what follows its message's start, the
+  // continuations included, is the message.
+  const std::string_view all(text_);
+  std::optional<TraceLine> t = parse_trace_line(all.substr(0, all.find('\n')));
+  const std::size_t at = t->message.data()
+                            ? static_cast<std::size_t>(t->message.data() - all.data())
+                            : std::min(all.find('\n'), all.size());  // "<event>" without ": "
+  t->message = all.substr(at);
+  on_record_(*t);
 }
 
 TracePipe::TracePipe(const std::string& tracefs_root) {

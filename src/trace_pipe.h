@@ -34,6 +34,29 @@ inline constexpr std::string_view kPrintkEvent = "bpf_trace_printk";
 
 using LineHandler = std::function<void(std::string_view line)>;
 
+/// Joins trace pipe lines into records. A message that held a '\n' reaches
+/// the pipe as several lines: a line that does not parse as a record header
+/// continues the record before it (joined with '\n'), so it never becomes
+/// a record with a pid and comm of its own. A forged line that does parse
+/// as a header cannot be told apart from a real one (see docs/RELIABILITY.md).
+class TraceRecordJoiner {
+ public:
+  /// on_record gets each whole record; stray: a line with no record before it.
+  TraceRecordJoiner(std::function<void(const TraceLine&)> on_record, LineHandler stray)
+      : on_record_(std::move(on_record)), stray_(std::move(stray)) {}
+  /// Takes one line (without its '\n').
+  void line(std::string_view l);
+  /// Hands out the record still open. The kernel writes whole records per
+  /// read(2), so the end of a drain ends a record.
+  void flush();
+
+ private:
+  std::function<void(const TraceLine&)> on_record_;
+  LineHandler stray_;
+  std::string text_;  // the open record's header line, then its continuations
+  bool open_ = false;
+};
+
 /// A non-blocking reader of <tracefs>/trace_pipe that hands out whole lines.
 class TracePipe {
  public:

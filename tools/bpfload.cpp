@@ -153,24 +153,26 @@ int main(int argc, char** argv) {
       loop.watch(readers.back()->epoll_fd());
     }
 
-    // bpf_printk() lines from the trace pipe; other lines are other trace
-    // events someone enabled, or the rest of a message that held a '\n'.
+    // bpf_printk() records from the trace pipe; other records are other
+    // trace events someone enabled. A line that is no record header is the
+    // rest of a message that held a '\n': it stays in that message.
     bool warned = false;
-    auto on_line = [&](std::string_view line) {
-      auto t = parse_trace_line(line);
-      if (!t && !line.empty() && !warned) {
-        std::string shown;
-        append_text_escaped(shown, line);
-        spdlog::warn("skipped a trace pipe line not in the expected format: {}", shown);
-        warned = true;
-      }
-      if (!t || t->event != kPrintkEvent) return;
-      loop.received();
-      rec.clear();
-      loop.stamp(rec, Clock::mono_now());
-      add_printk_fields(rec, *t);
-      loop.write(*printk_out, rec);
-    };
+    TraceRecordJoiner joiner(
+        [&](const TraceLine& t) {
+          if (t.event != kPrintkEvent) return;
+          loop.received();
+          rec.clear();
+          loop.stamp(rec, Clock::mono_now());
+          add_printk_fields(rec, t);
+          loop.write(*printk_out, rec);
+        },
+        [&](std::string_view line) {
+          if (line.empty() || warned) return;
+          std::string shown;
+          append_text_escaped(shown, line);
+          spdlog::warn("skipped a trace pipe line not in the expected format: {}", shown);
+          warned = true;
+        });
     if (pipe) loop.watch(pipe->fd());
 
     return loop.run(ready_line(attached, rings, pipe != nullptr), [&] {
@@ -180,7 +182,10 @@ int main(int argc, char** argv) {
         int n = r->consume();
         if (n < 0 && n != -EINTR) throw Error("read a ring buffer", -n);
       }
-      if (pipe) pipe->drain(on_line);
+      if (pipe) {
+        pipe->drain([&](std::string_view line) { joiner.line(line); });
+        joiner.flush();
+      }
     });
   });
 }
