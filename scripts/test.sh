@@ -54,7 +54,7 @@ for stage in $stages; do
     fuzz)
       if ! { CC=clang CXX=clang++ cmake -S . -B build-fuzz -DSNOOPKIT_FUZZ=ON \
                -DSNOOPKIT_FUZZ_SECONDS="${SNOOPKIT_FUZZ_SECONDS:-60}" >/dev/null &&
-             cmake --build build-fuzz -j "$(nproc)" --target fuzz_json fuzz_text fuzz_options >/dev/null; }; then
+             cmake --build build-fuzz -j "$(nproc)" --target fuzz_json fuzz_text fuzz_options fuzz_btf fuzz_object >/dev/null; }; then
         echo "== the fuzz build failed"
         status=1
         continue

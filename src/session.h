@@ -131,7 +131,8 @@ class Session {
   void count_programs(bpf_object* obj);
   int run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format);
   int run_report(const CommonMaps& m, std::vector<Column> columns, Interval interval, Tick tick);
-  class Loop;  // the output, signal and stop policy both loops share (session.cc)
+  std::string ready_what(const std::string& via) const;
+  std::unique_ptr<Writer> make_writer(Sink& sink, std::vector<Column> columns) const;
 
   std::string tool_;
   CommonOptions opts_;

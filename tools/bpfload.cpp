@@ -13,7 +13,7 @@
 #include "escape.h"
 #include "object_file.h"
 #include "object_setup.h"
-#include "stream_loop.h"
+#include "run_loop.h"
 #include "stream_records.h"
 #include "trace_pipe.h"
 #include "transport.h"
@@ -120,7 +120,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<TracePipe> pipe = open_trace_pipe_for(obj);
     std::vector<std::string> attached = attach_programs(obj, o.skip_unsupported);
 
-    StreamLoop loop(co);
+    Clock clock;
+    RunLoop loop(co, clock);
     std::unique_ptr<Writer> ring_out, printk_out;
     if (co.json) {
       ring_out = std::make_unique<JsonWriter>(loop.sink());
@@ -134,8 +135,6 @@ int main(int argc, char** argv) {
 
     // Ring buffer records: one reader per map. Handlers run under libbpf's
     // C callbacks: they must not throw.
-    const std::uint64_t latency_ns = std::uint64_t{co.latency_ms} * 1'000'000;
-    std::uint64_t batch = 0, batch_start = 0;
     std::vector<std::unique_ptr<Transport>> readers;
     for (const MapInfo& m : rings) {
       auto handler = [&, name = m.name](const void* data, std::size_t size) noexcept {
@@ -146,8 +145,7 @@ int main(int argc, char** argv) {
           add_ringbuf_fields(rec, name, {static_cast<const char*>(data), size}, o.hex, rows);
           loop.write(*ring_out, rec);
         }
-        // Bound one drain: in a storm a ring never empties.
-        return (++batch & 1023) != 0 || Clock::mono_now() - batch_start < latency_ns;
+        return loop.more();
       };
       readers.push_back(make_ring_buffer(m.map, handler));
       loop.watch(readers.back()->epoll_fd());
@@ -175,10 +173,10 @@ int main(int argc, char** argv) {
         });
     if (pipe) loop.watch(pipe->fd());
 
-    return loop.run(ready_line(attached, rings, pipe != nullptr), [&] {
+    loop.ready(ready_line(attached, rings, pipe != nullptr));
+    bool stopped = loop.pump([&] {
       for (auto& r : readers) {
-        batch = 0;
-        batch_start = Clock::mono_now();
+        loop.begin_drain();
         int n = r->consume();
         if (n < 0 && n != -EINTR) throw Error("read a ring buffer", -n);
       }
@@ -187,5 +185,6 @@ int main(int argc, char** argv) {
         joiner.flush();
       }
     });
+    return stopped ? loop.finish() : kExitOk;
   });
 }
