@@ -1,6 +1,8 @@
 #include "trace_pipe.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -83,6 +85,48 @@ TEST(TracePipe, RejectsOtherLines) {
                         "            bash-1234 [003]   1.: bpf_trace_printk: x",
                         "a-much-longer-name-than-15-1 [000] 1.0: bpf_trace_printk: x"})
     EXPECT_FALSE(parse_trace_line(l)) << l;
+}
+
+// What a joiner handed out: records as "pid comm event|message", stray lines.
+struct Joined {
+  std::vector<std::string> records, stray;
+  TraceRecordJoiner joiner{
+      [this](const TraceLine& t) {
+        records.push_back(std::to_string(t.pid) + " " + std::string(t.comm) + " " +
+                          std::string(t.event) + "|" + std::string(t.message));
+      },
+      [this](std::string_view l) { stray.emplace_back(l); }};
+};
+
+TEST(TraceRecordJoiner, LinesAfterAnEmbeddedNewlineStayInTheMessage) {
+  Joined j;
+  j.joiner.line("   cat-7  [001] d..31  5.000001: bpf_trace_printk: open /tmp/a");
+  j.joiner.line("b: still the same path");  // no record header: the rest of the message
+  j.joiner.line("");
+  j.joiner.line("  sshd-1 ");  // not a header either
+  j.joiner.line("   cat-7  [001] d..31  5.000002: bpf_trace_printk: next");
+  j.joiner.flush();
+  ASSERT_EQ(j.records.size(), 2u);
+  EXPECT_EQ(j.records[0],
+            "7 cat bpf_trace_printk|open /tmp/a\nb: still the same path\n\n  sshd-1 ");
+  EXPECT_EQ(j.records[1], "7 cat bpf_trace_printk|next");
+  EXPECT_TRUE(j.stray.empty());
+}
+
+TEST(TraceRecordJoiner, FlushEndsARecordAndStrayLinesComeFirst) {
+  Joined j;
+  j.joiner.line("no header yet");
+  j.joiner.line("   cat-7  [001] d..31  5.000001: bpf_trace_printk: one");
+  EXPECT_TRUE(j.records.empty());  // it may still continue
+  j.joiner.flush();
+  j.joiner.flush();
+  EXPECT_EQ(j.records, std::vector<std::string>{"7 cat bpf_trace_printk|one"});
+  EXPECT_EQ(j.stray, std::vector<std::string>{"no header yet"});
+  // An event line without ": message".
+  j.joiner.line("   cat-7  [001] d..31  5.000003: sched_switch");
+  j.joiner.line("more");
+  j.joiner.flush();
+  EXPECT_EQ(j.records.back(), "7 cat sched_switch|\nmore");
 }
 
 }  // namespace

@@ -60,6 +60,38 @@ def elf_section_sizes(path):
     return sizes
 
 
+def elf_section(path, wanted):
+    """(offset, size) of section wanted in an ELF64 little-endian file."""
+    data = Path(path).read_bytes()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    strtab_off = sections[shstrndx][4]
+    for name_off, _, _, _, offset, size in sections:
+        end = data.index(b"\0", strtab_off + name_off)
+        if data[strtab_off + name_off:end].decode() == wanted:
+            return offset, size
+    raise AssertionError(f"{path} has no section {wanted}")
+
+
+def with_first_member_type(path, type_id):
+    """The object's bytes with the first struct member in .BTF set to type_id."""
+    data = bytearray(Path(path).read_bytes())
+    btf, _ = elf_section(path, ".BTF")
+    hdr_len, type_off, type_len = struct.unpack_from("<III", data, btf + 4)
+    pos = btf + hdr_len + type_off
+    trailer = {1: 4, 3: 12, 14: 4, 17: 4}  # fixed trailers; the others are per vlen
+    per_vlen = {4: 12, 5: 12, 6: 8, 13: 8, 15: 12, 19: 12}
+    while pos < btf + hdr_len + type_off + type_len:
+        _, info, _ = struct.unpack_from("<III", data, pos)
+        kind, vlen = (info >> 24) & 0x1f, info & 0xffff
+        if kind == 4 and vlen:
+            struct.pack_into("<I", data, pos + 16, type_id)
+            return bytes(data)
+        pos += 12 + trailer.get(kind, 0) + per_vlen.get(kind, 0) * vlen
+    raise AssertionError(f"{path}: no struct with members in .BTF")
+
+
 def decode_event(data):
     magic, pid, comm = EVENT.unpack(data)
     return magic.to_bytes(4, "little"), pid, comm.split(b"\0", 1)[0]
@@ -402,3 +434,65 @@ class BpfloadTest(BpfTestCase):
         self.assertEqual(out, b"")
         [error] = error_lines(err)
         self.assertIn("open BPF object", error)
+
+    # --- hostile objects and files ---
+
+    def test_corrupt_btf_in_object_is_one_error(self):
+        """libbpf 1.1 trusts BTF type ids: a map definition whose member type
+        points past the last type crashed --list (SIGSEGV) before the check."""
+        with tempfile.TemporaryDirectory() as d:
+            bad = Path(d) / "bad.bpf.o"
+            bad.write_bytes(with_first_member_type(obj("bpfload_test"), 0x7ffffff0))
+            rc, out, err = run("--list", bad)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(out, b"")
+            [error] = error_lines(err)
+            self.assertIn("has invalid BTF: type", error)
+            self.assertIn("refers to type 2147483632, past the last type", error)
+
+    def test_any_byte_of_btf_changed_never_crashes(self):
+        data = Path(obj("bpfload_test")).read_bytes()
+        btf, size = elf_section(obj("bpfload_test"), ".BTF")
+        with tempfile.TemporaryDirectory() as d:
+            bad = Path(d) / "bad.bpf.o"
+            for at in range(btf, btf + size, max(1, size // 48)):
+                with self.subTest(offset=at):
+                    bad.write_bytes(data[:at] + b"\xcc" + data[at + 1:])
+                    rc, _, err = run("--list", bad)
+                    self.assertIn(rc, (0, 1), err)  # a signal is negative
+                    if rc == 1:
+                        self.assertEqual(len(error_lines(err)), 1, err)
+
+    def test_fifo_as_object_is_refused_at_once(self):
+        with tempfile.TemporaryDirectory() as d:
+            fifo = Path(d) / "f.bpf.o"
+            os.mkfifo(fifo)
+            rc, out, err = run("--list", fifo, timeout=20)
+        self.assertEqual(rc, 2, err)
+        [error] = error_lines(err)
+        self.assertIn("is not a regular file (a FIFO)", error)
+
+    def test_hostile_section_name_is_escaped(self):
+        rc, out, err = run(obj("hostile"))
+        self.assertEqual(rc, 1, err)
+        self.assertFalse(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", err), repr(err))
+        [error] = error_lines(err)
+        self.assertIn("'kp_hostile' (kprobe/x\\x1b]0;owned\\x07\\x1b[2J)", error)
+
+    def test_printk_lines_after_a_newline_stay_in_their_message(self):
+        """A message holding '\\n' and a line that is no record header: that
+        line continues the message; it never becomes a record of its own."""
+        with tempfile.TemporaryDirectory() as d:
+            with Tool("bpfload", "--json", "--skip-unsupported", obj("hostile")) as t:
+                path = f"{d}/a\nnot a trace pipe line"
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+        t.assert_clean_exit(self)
+        self.assertFalse(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", t.stderr), repr(t.stderr))
+        self.assertIn("'kp_hostile' (kprobe/x\\x1b]0;owned\\x07\\x1b[2J)", t.stderr)
+        msgs = [r["message"] for r in t.records("printk", pid=os.getpid())]
+        self.assertIn(f"bpfload-hostile unlink {path}", msgs)
+        self.assertFalse([r for r in t.records("printk") if r["message"].startswith("not a trace")])
+        self.assertNotIn("skipped a trace pipe line", t.stderr)

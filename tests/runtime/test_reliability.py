@@ -377,5 +377,66 @@ class Soak(BpfTestCase):
                 self.assertLess(max(warm) - min(warm), 1024, f"RSS samples (KiB): {samples}")
 
 
+def btf_with_task_struct_members(type_id, src="/sys/kernel/btf/vmlinux"):
+    """A copy of the kernel's BTF with every member type id of struct
+    task_struct set to type_id: it parses, but the ids point nowhere."""
+    import struct as st
+    data = bytearray(open(src, "rb").read())
+    _, _, _, hdr_len, type_off, type_len, str_off, _ = st.unpack_from("<HBBIIIII", data, 0)
+    strings = hdr_len + str_off
+    pos, end = hdr_len + type_off, hdr_len + type_off + type_len
+    trailer = {1: lambda v: 4, 3: lambda v: 12, 4: lambda v: 12 * v, 5: lambda v: 12 * v,
+               6: lambda v: 8 * v, 13: lambda v: 8 * v, 14: lambda v: 4, 15: lambda v: 12 * v,
+               17: lambda v: 4, 19: lambda v: 12 * v}
+    found = 0
+    while pos < end:
+        name_off, info, _ = st.unpack_from("<III", data, pos)
+        kind, vlen = (info >> 24) & 0x1f, info & 0xffff
+        if kind == 4 and data[strings + name_off:].startswith(b"task_struct\0"):
+            for i in range(vlen):
+                st.pack_into("<I", data, pos + 12 + 12 * i + 4, type_id)
+            found += 1
+        pos += 12 + trailer.get(kind, lambda v: 0)(vlen)
+    assert found == 1, f"{found} struct task_struct in {src}"
+    return bytes(data)
+
+
+class HostileFiles(BpfTestCase):
+    """A --btf file that is corrupt, not BTF, or not a regular file: one
+    error line, exit 1, promptly; never a crash or a hang."""
+
+    def run_tool(self, *argv, timeout=30):
+        res = subprocess.run([str(a) for a in argv], capture_output=True, timeout=timeout,
+                             stdin=subprocess.DEVNULL)
+        err = res.stderr.decode(errors="replace")
+        self.assertEqual(res.returncode, 1, err)  # a signal would be negative
+        self.assertEqual(res.stdout, b"")
+        self.assertEqual(len([l for l in err.splitlines() if "error:" in l]), 1, err)
+        return err
+
+    def test_btf_with_member_ids_past_the_last_type(self):
+        with tempfile.TemporaryDirectory() as d:
+            evil = os.path.join(d, "evil.btf")
+            with open(evil, "wb") as f:
+                f.write(btf_with_task_struct_members(0x7ffffff0))
+            for tool in ("exitsnoop", "runqlat"):
+                with self.subTest(tool=tool):
+                    err = self.run_tool(tool_path(tool), "--btf", evil, "-d", "1")
+                    self.assertIn("is not valid BTF", err)
+                    self.assertIn("refers to type 2147483632, past the last type", err)
+
+    def test_fifo_as_btf_is_refused_at_once(self):
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "f")
+            os.mkfifo(fifo)
+            err = self.run_tool(tool_path("execsnoop"), "--btf", fifo, timeout=20)
+            self.assertIn("is not a regular file (a FIFO)", err)
+
+    def test_elf_without_btf_says_so(self):
+        err = self.run_tool(tool_path("execsnoop"), "--btf", "/bin/true")
+        self.assertIn("an ELF file without a .BTF section", err)
+        self.assertNotIn("No such file", err)
+
+
 if __name__ == "__main__":
     unittest.main()
