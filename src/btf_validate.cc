@@ -128,8 +128,8 @@ enum class Ref {
 // the second, given them, checks every reference.
 class Walk {
  public:
-  Walk(std::uint64_t str_len, const std::vector<std::uint8_t>* kinds)
-      : str_len_(str_len), kinds_(kinds) {}
+  Walk(std::uint64_t str_len, const std::vector<std::uint8_t>* known)
+      : str_len_(str_len), kinds_(known) {}
 
   std::vector<std::uint8_t> kinds;   // filled by the first walk; [0] is void
   std::vector<std::uint32_t> chain;  // the type a modifier or typedef names, else 0

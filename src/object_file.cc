@@ -163,7 +163,11 @@ ObjectFile ObjectFile::open(const std::string& path, const std::string& btf_path
   }
   bpf_object_open_opts opts{};
   opts.sz = sizeof(opts);
-  opts.object_name = path.c_str();  // as bpf_object__open_file names it: from the path
+  // The name bpf_object__open_file would give: the file name up to its
+  // first '.' (internal maps such as .rodata are named after it).
+  std::string name = path.substr(path.rfind('/') + 1);
+  name = name.substr(0, name.find('.'));
+  opts.object_name = name.c_str();
   if (!btf_path.empty()) opts.btf_custom_path = btf_path.c_str();
   bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
   if (!obj) throw Error("open BPF object " + quoted(path), errno);
