@@ -484,11 +484,14 @@ class BpfloadTest(BpfTestCase):
         line continues the message; it never becomes a record of its own."""
         with tempfile.TemporaryDirectory() as d:
             with Tool("bpfload", "--json", "--skip-unsupported", obj("hostile")) as t:
-                path = f"{d}/a\nnot a trace pipe line"
+                path = "a\nnot a trace pipe line"
+                dir_fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
                 try:
-                    os.unlink(path)
+                    os.unlink(path, dir_fd=dir_fd)  # unlinkat(2), what the program traces
                 except FileNotFoundError:
                     pass
+                finally:
+                    os.close(dir_fd)
         t.assert_clean_exit(self)
         self.assertFalse(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", t.stderr), repr(t.stderr))
         self.assertIn("'kp_hostile' (kprobe/x\\x1b]0;owned\\x07\\x1b[2J)", t.stderr)
