@@ -48,7 +48,15 @@ TEST(IntervalArgs, RejectsBadValues) {
                                         {"1", "-2"},
                                         {"1", "1.5"},
                                         {"1", "x"},
-                                        {"1", "2", "3"}}) {
+                                        {"1", "2", "3"},
+                                        {"0x10"},
+                                        {" 1"},
+                                        {"1 "},
+                                        {"+1"},
+                                        {"1", "0x10"},
+                                        {"1", " 2"},
+                                        {"1", "010 "},
+                                        {"1", ""}}) {
     CLI::App cli;
     Interval iv;
     add_interval_args(cli, iv);
@@ -66,6 +74,26 @@ TEST(IntervalArgs, OptionalFlagSharesTheValue) {
   Interval iv2;
   add_interval_args(cli2, iv2, "-i,--interval");
   EXPECT_THROW(parse(cli2, {"-i", "inf"}), CLI::ParseError);
+}
+
+// `syscount -i 1 2 3`: the interval twice is an error, not "the last wins".
+TEST(IntervalArgs, FlagAndPositionalIntervalIsAnError) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"-i", "1", "2", "3"}, {"-i", "1", "2"}, {"2", "-i", "1"}}) {
+    CLI::App cli;
+    Interval iv;
+    add_interval_args(cli, iv, "-i,--interval");
+    EXPECT_THROW(parse(cli, args), CLI::ParseError) << testing::PrintToString(args);
+  }
+}
+
+TEST(IntervalArgs, DecimalValues) {
+  CLI::App cli;
+  Interval iv;
+  add_interval_args(cli, iv);
+  parse(cli, {"0.25", "010"});
+  EXPECT_EQ(iv.seconds, 0.25);
+  EXPECT_EQ(iv.count, 10u);  // decimal, not octal
 }
 
 TEST(DropEventOptions, RemovesWhatSummaryToolsDoNotUse) {
