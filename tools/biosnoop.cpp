@@ -61,10 +61,7 @@ int main(int argc, char** argv) {
   // A usage error: checked before privileges, like every option.
   std::uint32_t dev = 0;
   app.add_check([&] {
-    if (o.disk.empty()) return;
-    auto d = DiskNames().dev(o.disk);
-    if (!d) throw UsageError("no such disk: " + o.disk + " (see /sys/block)");
-    dev = *d;
+    if (!o.disk.empty()) dev = disk_option(o.disk);
   });
 
   return app.run(argc, argv, [&](Session& s) {
