@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <sstream>
 
 #include "btf_validate.h"
 #include "error.h"
 #include "log.h"
+#include "signals.h"
+#include "sink.h"
 #include "tracefs.h"
 
 namespace snoopkit {
@@ -47,21 +50,32 @@ App::App(std::string name, std::string description, const FilterFlags& filters)
 int App::run(int argc, char** argv, const std::function<int(Session&)>& body) {
   // A reader that goes away must come back as EPIPE, not kill us.
   signal(SIGPIPE, SIG_IGN);
-  // Stop signals are read from a signalfd in the poll loop; until then they
-  // wait, so a Ctrl-C during load still ends in a clean exit.
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask, s);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  // Until loading begins, a stop signal keeps its default action (even if
+  // the parent left it blocked): a start-up that stalls (a hung user name
+  // lookup, a blocking open) ends at Ctrl-C, and with nothing loaded yet
+  // there is nothing to clean up.
+  sigprocmask(SIG_UNBLOCK, &stop_signals(), nullptr);
 
   try {
     cli_.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return cli_.exit(e);
+    // --help, --version, a tool's list: stdout must take all of it.
+    std::ostringstream out;
+    const int code = cli_.exit(e, out);
+    try {
+      write_stdout(out.str());
+    } catch (const Error& err) {
+      std::fprintf(stderr, "%s: error: %s\n", name_.c_str(), err.what());
+      return kExitFailure;
+    }
+    return code;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "%s: error: %s\n%s: hint: run '%s --help' for usage\n", name_.c_str(),
                  e.what(), name_.c_str(), name_.c_str());
     return kExitUsage;
+  } catch (const Error& e) {  // a list option's output failed
+    std::fprintf(stderr, "%s: error: %s\n", name_.c_str(), e.what());
+    return kExitFailure;
   }
 
   init_logging(name_, opts_.verbosity);
@@ -71,6 +85,10 @@ int App::run(int argc, char** argv, const std::function<int(Session&)>& body) {
     check_privileges();
     check_btf(opts_.btf_path);
     std::string tracefs = ensure_tracefs();
+    // From here on stop signals wait to be read from the run loop's
+    // signalfd: a Ctrl-C during load or attach still ends in a drained run
+    // with its summary.
+    sigprocmask(SIG_BLOCK, &stop_signals(), nullptr);
     Session session(name_, opts_, std::move(resolved),
                     std::make_unique<KernelFeatures>(tracefs));
     return body(session);

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error.h"
+
 namespace snoopkit {
 namespace {
 
@@ -41,6 +43,12 @@ std::optional<std::uint32_t> DiskNames::dev(const std::string& name) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
     return std::nullopt;
   return read_dev(std::filesystem::path(sysfs_) / "block" / name / "dev");
+}
+
+std::uint32_t disk_option(const std::string& name) {
+  auto dev = DiskNames().dev(name);
+  if (!dev) throw UsageError("no such disk: " + name + " (see /sys/block)");
+  return *dev;
 }
 
 }  // namespace snoopkit

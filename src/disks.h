@@ -30,4 +30,8 @@ class DiskNames {
   std::map<std::uint32_t, std::string> names_;
 };
 
+/// The kernel dev_t of the disk a command line names (-d NAME); throws
+/// UsageError if /sys/block has no such disk.
+std::uint32_t disk_option(const std::string& name);
+
 }  // namespace snoopkit

@@ -49,14 +49,16 @@ inline Seq next_seq(const unsigned char* p, const unsigned char* end) {
 
 // Bytes that leave the ASCII fast path. Everything >= 0x80 goes through the
 // decoder; below that, only what each escaper rewrites.
-constexpr std::array<bool, 256> make_table(bool quote) {
+constexpr std::array<bool, 256> make_table(bool backslash, bool quote) {
   std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = c < 0x20 || c >= 0x7f || c == '\\' || (quote && c == '"');
+  for (int c = 0; c < 256; ++c)
+    t[c] = c < 0x20 || c >= 0x7f || (backslash && c == '\\') || (quote && c == '"');
   return t;
 }
-constexpr auto kJsonSpecial = make_table(true);
-constexpr auto kTextSpecial = make_table(false);
-constexpr auto kTextQuoteSpecial = make_table(true);
+constexpr auto kJsonSpecial = make_table(true, true);
+constexpr auto kTextSpecial = make_table(true, false);
+constexpr auto kTextQuoteSpecial = make_table(true, true);
+constexpr auto kTerminalSpecial = make_table(false, false);
 
 inline void append_hex_byte(std::string& out, unsigned char c) {
   const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
@@ -68,11 +70,24 @@ inline bool is_c1(const unsigned char* p) {
   return p[0] == 0xC2 && p[1] <= 0x9F;
 }
 
-// U+202A..U+202E and U+2066..U+2069 reorder what the reader sees
-// ("Trojan Source", CVE-2021-42574).
-inline bool is_bidi(const unsigned char* p) {
-  return p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
-                          (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9));
+// Characters that show nothing or move what follows, so that two different
+// names look the same or a line reads in another order ("Trojan Source",
+// CVE-2021-42574):
+// - every bidi control (Unicode's Bidi_Control property): U+061C, U+200E,
+//   U+200F, U+202A..U+202E, U+2066..U+2069;
+// - zero-width characters: U+200B..U+200D, U+2060..U+2064 (word joiner,
+//   invisible operators), the deprecated format controls U+206A..U+206F,
+//   and U+FEFF (zero-width no-break space);
+// - U+2028 and U+2029, which some terminals and editors take as line ends.
+// p is a well-formed sequence of len bytes.
+inline bool is_invisible(const unsigned char* p, std::size_t len) {
+  if (len == 2) return p[0] == 0xD8 && p[1] == 0x9C;  // U+061C
+  if (len != 3) return false;
+  if (p[0] == 0xEF) return p[1] == 0xBB && p[2] == 0xBF;  // U+FEFF
+  if (p[0] != 0xE2) return false;
+  if (p[1] == 0x80)  // U+2000..U+203F
+    return (p[2] >= 0x8B && p[2] <= 0x8F) || (p[2] >= 0xA8 && p[2] <= 0xAE);
+  return p[1] == 0x81 && p[2] >= 0xA0 && p[2] <= 0xAF;  // U+2060..U+206F
 }
 
 }  // namespace
@@ -92,8 +107,11 @@ bool is_valid_utf8(std::string_view bytes) {
   return true;
 }
 
-void append_text_escaped(std::string& out, std::string_view bytes, bool quote) {
-  const auto& special = quote ? kTextQuoteSpecial : kTextSpecial;
+namespace {
+
+// The text escaper over the table of the bytes it looks at: '\\' and '"'
+// are escaped only when the table names them.
+void escape_text(std::string& out, std::string_view bytes, const std::array<bool, 256>& special) {
   auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* end = p + bytes.size();
   while (p < end) {
@@ -116,13 +134,23 @@ void append_text_escaped(std::string& out, std::string_view bytes, bool quote) {
     const Seq s = next_seq(p, end);
     // Ill-formed bytes are escaped one by one, so that the \xNN form shows
     // exactly what the kernel saw.
-    if (!s.ok || (s.len == 2 && is_c1(p)) || (s.len == 3 && is_bidi(p))) {
+    if (!s.ok || (s.len == 2 && is_c1(p)) || is_invisible(p, s.len)) {
       for (std::size_t k = 0; k < s.len; ++k) append_hex_byte(out, p[k]);
     } else {
       out.append(reinterpret_cast<const char*>(p), s.len);
     }
     p += s.len;
   }
+}
+
+}  // namespace
+
+void append_text_escaped(std::string& out, std::string_view bytes, bool quote) {
+  escape_text(out, bytes, quote ? kTextQuoteSpecial : kTextSpecial);
+}
+
+void append_terminal_safe(std::string& out, std::string_view text) {
+  escape_text(out, text, kTerminalSpecial);
 }
 
 bool append_json_string(std::string& out, std::string_view bytes) {

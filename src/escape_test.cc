@@ -1,8 +1,10 @@
 #include "escape.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -98,7 +100,10 @@ bool has_terminal_controls(std::string_view s) {
     if (c < 0x20 || c == 0x7f) return true;
     if (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F) return true;
     if (c == 0xE2 && c1 == 0x80 && c2 >= 0xAA && c2 <= 0xAE) return true;
-    if (c == 0xE2 && c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9) return true;
+    if (c == 0xE2 && c1 == 0x80 && ((c2 >= 0x8B && c2 <= 0x8F) || c2 == 0xA8 || c2 == 0xA9))
+      return true;
+    if (c == 0xE2 && c1 == 0x81 && c2 >= 0xA0 && c2 <= 0xAF) return true;
+    if ((c == 0xD8 && c1 == 0x9C) || (c == 0xEF && c1 == 0xBB && c2 == 0xBF)) return true;
   }
   return false;
 }
@@ -239,9 +244,49 @@ TEST(TextEscape, Table) {
             R"(\xe2\x80\xaefdp.exe)");  // RLO
   EXPECT_EQ(text("\xE2\x80\xAA\xE2\x81\xA6\xE2\x81\xA9"),
             R"(\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9)");
-  EXPECT_EQ(text("\xE2\x80\xA9\xE2\x81\xAA"), "\xE2\x80\xA9\xE2\x81\xAA");  // not bidi controls
+  // Characters next to the escaped ranges print as themselves: U+200A
+  // (hair space), U+2010 (hyphen), U+2027, U+202F, U+205F, U+2070, U+FEFE.
+  EXPECT_EQ(
+      text("\xE2\x80\x8A\xE2\x80\x90\xE2\x80\xA7\xE2\x80\xAF\xE2\x81\x9F\xE2\x81\xB0\xEF\xBB\xBE"),
+      "\xE2\x80\x8A\xE2\x80\x90\xE2\x80\xA7\xE2\x80\xAF\xE2\x81\x9F\xE2\x81\xB0\xEF\xBB\xBE");
+  EXPECT_EQ(text("\xD8\x9B\xD8\x9D"), "\xD8\x9B\xD8\x9D");  // U+061B, U+061D
   EXPECT_EQ(text("\xFF\xC0\x80\xE2\x82"), R"(\xff\xc0\x80\xe2\x82)");
   EXPECT_EQ(text("\xED\xA0\x80"), R"(\xed\xa0\x80)");
+}
+
+// Every bidi control, zero-width and invisible format character, and the
+// Unicode line and paragraph separators: none reaches a terminal raw.
+TEST(TextEscape, InvisibleAndBidiCharacters) {
+  auto utf8 = [](char32_t cp) {
+    std::string s;
+    if (cp < 0x800) {
+      s += static_cast<char>(0xC0 | (cp >> 6));
+    } else {
+      s += static_cast<char>(0xE0 | (cp >> 12));
+      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    }
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+    return s;
+  };
+  auto hex = [](const std::string& bytes) {
+    std::string out;
+    for (unsigned char c : bytes) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+    return out;
+  };
+  std::vector<char32_t> escaped = {0x061C, 0xFEFF, 0x2028, 0x2029};
+  for (char32_t cp = 0x200B; cp <= 0x200F; ++cp) escaped.push_back(cp);  // ZWSP..RLM
+  for (char32_t cp = 0x202A; cp <= 0x202E; ++cp) escaped.push_back(cp);  // LRE..RLO
+  for (char32_t cp = 0x2060; cp <= 0x206F; ++cp) escaped.push_back(cp);  // WJ, LRI..PDI, ...
+  for (char32_t cp : escaped) {
+    const std::string raw = utf8(cp);
+    for (const bool quote : {false, true})
+      EXPECT_EQ(text("a" + raw + "b", quote), "a" + hex(raw) + "b")
+          << std::hex << "U+" << static_cast<unsigned>(cp);
+  }
 }
 
 TEST(TextEscape, RandomInputRoundTripsWithoutTerminalControls) {

@@ -9,17 +9,21 @@ namespace snoopkit {
 
 void add_interval_args(CLI::App& cli, Interval& interval, const std::string& flag) {
   const CLI::Validator& seconds = seconds_validator();
+  CLI::Option* positional =
+      cli.add_option("interval", interval.seconds,
+                     "Print a report every INTERVAL seconds (default: one report, at the end)")
+          ->type_name("INTERVAL")
+          ->check(seconds);
+  // The interval once: with the flag, a positional one is a usage error,
+  // not a value that silently wins.
   if (!flag.empty())
     cli.add_option(flag, interval.seconds, "Print a report every INTERVAL seconds")
         ->type_name("INTERVAL")
-        ->check(seconds);
-  cli.add_option("interval", interval.seconds,
-                 "Print a report every INTERVAL seconds (default: one report, at the end)")
-      ->type_name("INTERVAL")
-      ->check(seconds);
+        ->check(seconds)
+        ->excludes(positional);
   cli.add_option("count", interval.count, "Exit after COUNT reports (default: no limit)")
       ->type_name("COUNT")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+      ->transform(whole_number(1, 1'000'000'000));
 }
 
 void drop_event_options(CLI::App& cli) {

@@ -33,6 +33,12 @@ TEST(IntervalArgs, PositionalIntervalAndCount) {
   parse(cli, {"2.5", "3"});
   EXPECT_EQ(iv.seconds, 2.5);
   EXPECT_EQ(iv.count, 3u);
+  CLI::App cli2;
+  Interval iv2;
+  add_interval_args(cli2, iv2);
+  parse(cli2, {"0.25", "010"});
+  EXPECT_EQ(iv2.seconds, 0.25);
+  EXPECT_EQ(iv2.count, 10u);  // decimal, not octal
 }
 
 TEST(IntervalArgs, RejectsBadValues) {
@@ -48,7 +54,15 @@ TEST(IntervalArgs, RejectsBadValues) {
                                         {"1", "-2"},
                                         {"1", "1.5"},
                                         {"1", "x"},
-                                        {"1", "2", "3"}}) {
+                                        {"1", "2", "3"},
+                                        {"0x10"},
+                                        {" 1"},
+                                        {"1 "},
+                                        {"+1"},
+                                        {"1", "0x10"},
+                                        {"1", " 2"},
+                                        {"1", "010 "},
+                                        {"1", ""}}) {
     CLI::App cli;
     Interval iv;
     add_interval_args(cli, iv);
@@ -66,6 +80,17 @@ TEST(IntervalArgs, OptionalFlagSharesTheValue) {
   Interval iv2;
   add_interval_args(cli2, iv2, "-i,--interval");
   EXPECT_THROW(parse(cli2, {"-i", "inf"}), CLI::ParseError);
+}
+
+// `syscount -i 1 2 3`: the interval twice is an error, not "the last wins".
+TEST(IntervalArgs, FlagAndPositionalIntervalIsAnError) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"-i", "1", "2", "3"}, {"-i", "1", "2"}, {"2", "-i", "1"}}) {
+    CLI::App cli;
+    Interval iv;
+    add_interval_args(cli, iv, "-i,--interval");
+    EXPECT_THROW(parse(cli, args), CLI::ParseError) << testing::PrintToString(args);
+  }
 }
 
 TEST(DropEventOptions, RemovesWhatSummaryToolsDoNotUse) {

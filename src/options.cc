@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -18,14 +20,6 @@
 
 namespace snoopkit {
 namespace {
-
-std::optional<std::uint64_t> parse_u64(const std::string& text) {
-  std::uint64_t v = 0;
-  if (text.empty()) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
 
 // Where cgroup v2 is mounted on this host, for the error message.
 std::string cgroup2_mount() {
@@ -37,6 +31,21 @@ std::string cgroup2_mount() {
   return {};
 }
 
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_decimal(std::string_view text) {
+  std::uint64_t v = 0;
+  if (!all_digits(text)) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 const CLI::Validator& non_empty() {
   // "-p ''" (an unset shell variable) must not silently mean "no filter".
   static const CLI::Validator v(
@@ -45,20 +54,33 @@ const CLI::Validator& non_empty() {
   return v;
 }
 
-}  // namespace
+CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
+  const std::string range = "expected a whole number from " + std::to_string(lo) + " to " +
+                            std::to_string(hi) + " (decimal digits only)";
+  // A transform, not a check: CLI11's own conversion reads "0x10" as hex and
+  // "010" as octal, so it is handed the canonical decimal form.
+  return CLI::Validator(
+      [=](std::string& s) {
+        auto v = parse_decimal(s);
+        if (!v || *v < lo || *v > hi) return range + ", not '" + s + "'";
+        s = std::to_string(*v);
+        return std::string();
+      },
+      "", "whole number");
+}
 
 const CLI::Validator& seconds_validator() {
   static const CLI::Validator v(
       [](std::string& s) {
-        double d = 0;
-        std::size_t used = 0;
-        try {
-          d = std::stod(s, &used);
-        } catch (const std::exception&) {
-          return std::string("expected a number of seconds");
-        }
-        if (used != s.size() || !std::isfinite(d) || d <= 0 || d > kMaxSeconds)
-          return "expected seconds in (0, " + std::to_string(static_cast<long>(kMaxSeconds)) + "]";
+        // Decimal only: digits, optionally a point and more digits (no sign,
+        // exponent, hex or spaces, which std::stod would take).
+        const std::size_t dot = s.find('.');
+        const bool decimal = all_digits(s.substr(0, dot)) &&
+                             (dot == std::string::npos || all_digits(s.substr(dot + 1)));
+        const double d = decimal ? std::strtod(s.c_str(), nullptr) : 0;  // HUGE_VAL if too long
+        if (!decimal || !std::isfinite(d) || d <= 0 || d > kMaxSeconds)
+          return "expected seconds in (0, " + std::to_string(static_cast<long>(kMaxSeconds)) +
+                 "] as a decimal number (e.g. 10 or 0.5), not '" + s + "'";
         return std::string();
       },
       "", "seconds");
@@ -78,7 +100,7 @@ void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
   app.add_option("--latency", o.latency_ms,
                  "Longest time an event may wait before it is printed, in ms (default 50)")
       ->type_name("MS")
-      ->check(CLI::Range(1u, 10000u));
+      ->transform(whole_number(1, 10000));
   app.add_option("--buffer-size", o.buffer_size,
                  "Kernel event buffer size, e.g. 256K, 4M (default 1M; rounded up to a power of 2)")
       ->type_name("SIZE");
@@ -99,7 +121,7 @@ void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
 }
 
 std::uint32_t parse_pid(const std::string& text, const char* what) {
-  auto v = parse_u64(text);
+  auto v = parse_decimal(text);
   if (!v || *v == 0 || *v > 0x3fffffff)
     throw UsageError(std::string("invalid ") + what + " '" + text + "': expected a positive integer");
   if (access(("/proc/" + std::to_string(*v)).c_str(), F_OK) != 0)
@@ -110,10 +132,10 @@ std::uint32_t parse_pid(const std::string& text, const char* what) {
 std::uint32_t parse_uid(const std::string& text) {
   passwd pw{}, *res = nullptr;
   char buf[4096];
-  if (auto v = parse_u64(text)) {
+  if (auto v = parse_decimal(text)) {
+    // A number needs no passwd entry: a container's users are rarely in
+    // the host's. (uid_t -1 is "no UID" to the kernel.)
     if (*v >= 0xffffffffu) throw UsageError("invalid UID '" + text + "': out of range");
-    if (getpwuid_r(static_cast<uid_t>(*v), &pw, buf, sizeof(buf), &res) != 0 || !res)
-      throw UsageError("no such user ID: " + text);
     return static_cast<std::uint32_t>(*v);
   }
   if (text.empty() || getpwnam_r(text.c_str(), &pw, buf, sizeof(buf), &res) != 0 || !res)
@@ -138,7 +160,7 @@ int open_cgroup_v2(const std::string& path) {
 std::uint64_t parse_buffer_size(const std::string& text) {
   std::size_t i = 0;
   while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-  auto num = parse_u64(text.substr(0, i));
+  auto num = parse_decimal(text.substr(0, i));
   std::string unit = text.substr(i);
   std::uint64_t mult = 1;
   if (unit == "K" || unit == "k" || unit == "KiB") mult = 1ull << 10;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace CLI {
 class App;
@@ -43,8 +44,24 @@ struct FilterFlags {
 /// nanoseconds would not fit 64 bits (and no one traces for 30 years).
 inline constexpr double kMaxSeconds = 1e9;
 
-/// Accepts a finite number of seconds in (0, kMaxSeconds].
+// The one rule for numbers on every command line: decimal digits only (no
+// sign, no 0x, no spaces around them), never empty. Options that take a
+// number use these validators; the filters parse with parse_decimal.
+
+/// The digits of text as a number; nullopt if text is empty, holds anything
+/// but the digits 0-9, or does not fit 64 bits.
+std::optional<std::uint64_t> parse_decimal(std::string_view text);
+
+/// For an unsigned option (`->transform(whole_number(1, 60))`): a decimal
+/// number in [lo, hi].
+CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi);
+
+/// Accepts a decimal number of seconds ("10", "0.5") in (0, kMaxSeconds].
 const CLI::Validator& seconds_validator();
+
+/// Refuses an empty value: `-d ''` (an unset shell variable) must not mean
+/// "no filter".
+const CLI::Validator& non_empty();
 
 /// Registers the common options (and the filters named in flags) on app.
 void add_common_options(CLI::App& app, CommonOptions& opts, const FilterFlags& flags);
@@ -64,7 +81,8 @@ Resolved resolve(const CommonOptions& opts);
 
 /// A PID (or TID) that names a live task; throws UsageError otherwise.
 std::uint32_t parse_pid(const std::string& text, const char* what = "PID");
-/// A numeric UID or a user name that exists; throws UsageError otherwise.
+/// A numeric UID (any, with or without a passwd entry) or a user name that
+/// exists; throws UsageError otherwise.
 std::uint32_t parse_uid(const std::string& text);
 /// Opens a cgroup v2 directory (O_RDONLY); throws UsageError otherwise.
 int open_cgroup_v2(const std::string& path);

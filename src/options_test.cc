@@ -52,9 +52,16 @@ TEST(ParseUid, NumbersAndNames) {
   EXPECT_EQ(parse_uid(std::to_string(nobody->pw_uid)), nobody->pw_uid);
 }
 
-TEST(ParseUid, RejectsUnknownAndMalformed) {
+// A container's UIDs are rarely in the host's passwd: a number is a UID.
+TEST(ParseUid, NumberWithoutPasswdEntry) {
   ASSERT_EQ(getpwuid(4000000), nullptr) << "test assumes uid 4000000 has no passwd entry";
-  for (const char* bad : {"4000000", "-1", "", "4294967295", "99999999999", "no-such-user-xyz"})
+  EXPECT_EQ(parse_uid("4000000"), 4000000u);
+  EXPECT_EQ(parse_uid("4294967294"), 4294967294u);
+}
+
+TEST(ParseUid, RejectsUnknownAndMalformed) {
+  for (const char* bad :
+       {"-1", "", "4294967295", "99999999999", "no-such-user-xyz", "0x10", " 5", "+5"})
     EXPECT_THROW(parse_uid(bad), UsageError) << "'" << bad << "'";
 }
 
@@ -187,6 +194,44 @@ TEST_F(Cli, SeparateVerboseFlagsCount) {
 
 TEST_F(Cli, LatencyOutOfRange) {
   EXPECT_THROW(parse({"--latency", "0"}), CLI::ValidationError);
+}
+
+// One rule for every number: decimal digits only, never empty.
+TEST_F(Cli, NumbersAreDecimalOnly) {
+  for (const char* bad : {"0x10", " 1", "1 ", "+5", "-0", "", "1e3", "\t7"}) {
+    for (const char* opt : {"--latency", "-d"}) {
+      CLI::App app{"test"};
+      CommonOptions o;
+      add_common_options(app, o, {});
+      std::vector<std::string> args{"tool", opt, bad};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      EXPECT_THROW(app.parse(static_cast<int>(argv.size()), argv.data()), CLI::ParseError)
+          << opt << " '" << bad << "'";
+    }
+  }
+}
+
+TEST_F(Cli, LeadingZerosAreDecimal) {
+  parse({"--latency", "010", "-d", "0.50"});
+  EXPECT_EQ(opts_.latency_ms, 10u);  // CLI11 alone would read octal 8
+  EXPECT_EQ(opts_.duration_s, 0.5);
+}
+
+TEST(ParseDecimal, Rule) {
+  EXPECT_EQ(parse_decimal("0"), 0u);
+  EXPECT_EQ(parse_decimal("007"), 7u);
+  EXPECT_EQ(parse_decimal("18446744073709551615"), UINT64_MAX);
+  for (const char* bad : {"", "0x1", " 1", "1 ", "+1", "-1", "1.0", "18446744073709551616"})
+    EXPECT_FALSE(parse_decimal(bad).has_value()) << "'" << bad << "'";
+}
+
+TEST(WholeNumber, RangeAndCanonicalForm) {
+  CLI::Validator v = whole_number(1, 60);
+  std::string s = "060";
+  EXPECT_EQ(v(s), "");
+  EXPECT_EQ(s, "60");
+  for (std::string bad : {"0", "61", "0x3c", "", " 5"}) EXPECT_NE(v(bad), "") << "'" << bad << "'";
 }
 
 TEST_F(Cli, LatencyTooLarge) {

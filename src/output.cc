@@ -53,7 +53,8 @@ void append_text_bytes(std::string& out, std::string_view bytes, bool quote) {
   if (quote) out += '"';
 }
 
-void append_text_cell(std::string& out, const Record& r, const Field& f, bool quote) {
+void append_text_cell(std::string& out, const Record& r, const Field& f, const Column& col) {
+  const bool quote = col.quote;
   switch (f.type) {
     case Field::Type::kInt:
       append_decimal(out, f.i);
@@ -68,7 +69,10 @@ void append_text_cell(std::string& out, const Record& r, const Field& f, bool qu
     // Raw text is meant to be ASCII, but escaping it costs nothing and means
     // no tool bug can put a control byte on the terminal.
     case Field::Type::kRaw:
-      append_text_escaped(out, f.s);
+      if (col.escaped)
+        append_terminal_safe(out, f.s);
+      else
+        append_text_escaped(out, f.s);
       break;
     case Field::Type::kBytes:
       append_text_bytes(out, f.s, quote);
@@ -140,7 +144,7 @@ void append_record_text(std::string& out, const std::vector<Column>& columns, co
       const auto [col, f] = cells[c];
       if (c != 0) out += ' ';
       const std::size_t start = out.size();
-      if (f) append_text_cell(out, r, *f, col->quote);
+      if (f) append_text_cell(out, r, *f, *col);
       if (pads(*col, c + 1 == cells.size())) pad_cell(out, start, col->width, col->left);
     }
     out += '\n';

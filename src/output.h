@@ -25,6 +25,10 @@ struct Column {
   bool left = true;               // left-aligned (strings) or right-aligned (numbers)
   bool quote = false;             // kBytesList / kBytes: wrap each item in "quotes"
   std::vector<Column> rows = {};  // kRecords: the columns of the nested table
+  // Text the tool built from parts it escaped itself (append_text_escaped),
+  // e.g. a call with "quoted" arguments: its backslashes and quotes are
+  // kept (see append_terminal_safe).
+  bool escaped = false;
 };
 
 /// Renders records; implementations append to the sink's buffer.
@@ -38,7 +42,7 @@ class Writer {
 };
 
 /// Aligned columns like libbpf-tools. Control bytes, invalid UTF-8, C1
-/// controls and bidi overrides are escaped as \xNN so that no value can
+/// controls, bidi controls and invisible characters are escaped as \xNN so that no value can
 /// forge a line or drive the terminal. A record with blocks (histograms,
 /// tables) starts with an empty line, so that successive reports stay apart
 /// as in libbpf-tools; its own line is left out when none of its inline

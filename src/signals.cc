@@ -44,6 +44,16 @@ std::optional<int> parse_number(std::string_view text) {
 
 }  // namespace
 
+const sigset_t& stop_signals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigemptyset(&s);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&s, sig);
+    return s;
+  }();
+  return set;
+}
+
 std::string_view signal_name(int sig) {
   if (sig <= 0 || sig > kMaxSignal) return {};
   if (sig < static_cast<int>(kNames.size())) return kNames[sig];

@@ -3,6 +3,8 @@
 // the generic syscall ABI; alpha, mips, parisc and sparc number some
 // signals differently and are not covered).
 
+#include <signal.h>
+
 #include <optional>
 #include <string_view>
 
@@ -16,6 +18,9 @@ inline constexpr int kMaxSignal = 64;
 /// unambiguous name); "" for 0 (an existence check) or a number that is not
 /// a signal.
 std::string_view signal_name(int sig);
+
+/// The signals that stop a run: SIGINT, SIGTERM, SIGHUP.
+const sigset_t& stop_signals();
 
 /// A signal given on the command line: "9", "KILL", "SIGKILL", "sigkill",
 /// "SIG34" or "0"; nullopt for anything else (or a number above kMaxSignal).

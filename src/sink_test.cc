@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +15,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "error.h"
 
 namespace snoopkit {
 namespace {
@@ -213,7 +217,9 @@ TEST_F(SinkTest, StalledReaderIsInterruptedByWakeFd) {
   {
     Sink sink(p.w());
     sink.make_interruptible(wake);
-    EXPECT_NE(fcntl(p.w(), F_GETFL) & O_NONBLOCK, 0);
+    // The pipe's shared open file description is never made non-blocking:
+    // the shell and other writers hold it too.
+    EXPECT_EQ(fcntl(p.w(), F_GETFL), flags_before);
     const std::string data = pattern(1 << 20);  // far more than a pipe holds
     sink.buffer() = data;
     std::thread waker([&] {
@@ -235,6 +241,68 @@ TEST_F(SinkTest, StalledReaderIsInterruptedByWakeFd) {
   // The pipe's flags are as they were before the sink touched them.
   EXPECT_EQ(fcntl(p.w(), F_GETFL), flags_before);
   ::close(wake);
+}
+
+// A socket's reader can stall too: send() with MSG_DONTWAIT, the socket's
+// flags untouched.
+TEST_F(SinkTest, StalledSocketReaderIsInterruptedByWakeFd) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  int wake = eventfd(1, EFD_CLOEXEC);  // already readable: a stop signal came
+  ASSERT_GE(wake, 0);
+  const int flags_before = fcntl(sv[0], F_GETFL);
+  {
+    Sink sink(sv[0]);
+    sink.make_interruptible(wake);
+    sink.buffer() = pattern(8 << 20);  // more than any socket buffer
+    EXPECT_EQ(sink.flush(), Sink::Status::kInterrupted);
+    EXPECT_FALSE(sink.buffer().empty());
+    EXPECT_EQ(fcntl(sv[0], F_GETFL), flags_before);
+  }
+  ::close(sv[0]);
+  ::close(sv[1]);
+  ::close(wake);
+}
+
+// A FIFO whose reader is gone cannot be opened again; the sink still
+// reports the vanished reader.
+TEST_F(SinkTest, FifoWithoutReaderIsClosed) {
+  char dir[] = "/tmp/snoopkit-sink-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/fifo";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  int r = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  int w = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(r, 0);
+  ASSERT_GE(w, 0);
+  ::close(r);
+  {
+    Sink sink(w);
+    sink.make_interruptible(-1);
+    sink.buffer() = "x\n";
+    EXPECT_EQ(sink.flush(), Sink::Status::kClosed);
+  }
+  ::close(w);
+  ::unlink(path.c_str());
+  ::rmdir(dir);
+}
+
+TEST_F(SinkTest, WriteStdoutReportsAFullDevice) {
+  int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  if (full < 0) GTEST_SKIP() << "no /dev/full";
+  const int saved = dup(STDOUT_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(dup2(full, STDOUT_FILENO), STDOUT_FILENO);
+  bool threw = false;
+  try {
+    write_stdout("a list\n");
+  } catch (const Error& e) {
+    threw = e.err() == ENOSPC;
+  }
+  dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  ::close(full);
+  EXPECT_TRUE(threw);
 }
 
 TEST_F(SinkTest, StalledReaderWaitIsBounded) {

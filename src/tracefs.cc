@@ -30,10 +30,13 @@ std::string ensure_tracefs() {
     return kTracefs;
   }
   spdlog::debug("tracefs is not mounted; mounting it in a private mount namespace");
-  // A private namespace keeps the mount ours: it vanishes when we exit.
+  // A namespace of our own keeps the mount ours: it vanishes when we exit.
+  // Slave, not private: our tracefs mount stays invisible to the host, but
+  // the host's later umounts still reach our copy, so a running tool never
+  // pins a file system the host has unmounted.
   if (unshare(CLONE_NEWNS) != 0) throw Error("tracefs is not mounted, and unshare failed", errno, kHint);
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    throw Error("tracefs is not mounted, and making / private failed", errno, kHint);
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+    throw Error("tracefs is not mounted, and making / a slave mount failed", errno, kHint);
   if (mount("tracefs", kTracefs, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     throw Error("tracefs is not mounted, and mounting it failed", errno, kHint);
   if (access(kDebugfsTracing, F_OK) == 0) {

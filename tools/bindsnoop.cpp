@@ -61,10 +61,12 @@ int main(int argc, char** argv) {
       "IP_BIND_ADDRESS_NO_PORT, R SO_REUSEADDR, r SO_REUSEPORT. IF is the SO_BINDTODEVICE "
       "interface index.");
 
-  return app.run(argc, argv, [&](Session& s) {
-    std::vector<std::uint16_t> ports;
+  std::vector<std::uint16_t> ports;  // a usage error is found before privileges
+  app.add_check([&] {
     if (ports_opt->count()) ports = parse_ports(o.ports, BINDSNOOP_MAX_PORTS, "-P");
+  });
 
+  return app.run(argc, argv, [&](Session& s) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<bindsnoop_bpf>();
     skel->rodata->include_failed = o.failed;

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   Options o;
   auto& cli = app.cli();
   cli.add_option("-d,--disk", o.disk, "Trace this disk only (a name from /sys/block, e.g. sda)")
-      ->type_name("DISK");
+      ->type_name("DISK")
+      ->check(non_empty());
   cli.add_flag("-D,--disks", o.per_disk, "Print a histogram per disk device");
   cli.add_flag("-F,--flag", o.per_flags, "Print a histogram per set of I/O flags (rwbs)");
   cli.add_flag("-Q,--queued", o.queued, "Include the time queued in the OS");
@@ -57,14 +58,14 @@ int main(int argc, char** argv) {
   add_interval_args(cli, o.interval);
   drop_event_options(cli);  // a summary tool prints no events
 
+  // A usage error: checked before privileges, like every option.
+  std::uint32_t dev = 0;
+  app.add_check([&] {
+    if (!o.disk.empty()) dev = disk_option(o.disk);
+  });
+
   return app.run(argc, argv, [&](Session& s) {
     DiskNames disks;
-    std::uint32_t dev = 0;
-    if (!o.disk.empty()) {
-      auto d = disks.dev(o.disk);
-      if (!d) throw UsageError("no such disk: " + o.disk + " (see /sys/block)");
-      dev = *d;
-    }
 
     auto skel = s.open<biolatency_bpf>();
     auto* ro = skel->rodata;

@@ -42,11 +42,12 @@ int main(int argc, char** argv) {
   cli.add_flag("-q,--quote", o.quote, "Put \"quotemarks\" around arguments");
   cli.add_flag("-U,--print-uid", o.print_uid, "Include a UID column");
   cli.add_option("-l,--line", o.line, "Trace only commands where an argument contains LINE")
-      ->type_name("LINE");
+      ->type_name("LINE")
+      ->check(non_empty());
   cli.add_option("-P,--ppid", o.ppid, "Trace only children of this parent PID")->type_name("PPID");
   cli.add_option("--max-args", o.max_args, "Arguments to capture (1-60, default 20)")
       ->type_name("N")
-      ->check(CLI::Range(1u, static_cast<unsigned>(EXECSNOOP_MAX_ARGS)));
+      ->transform(whole_number(1, EXECSNOOP_MAX_ARGS));
 
   std::uint32_t ppid = 0;
   app.add_check([&] {

@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   cli.add_flag("-n,--name", o.names, "Show signal names (SIGTERM) instead of numbers");
   cli.add_option("-s,--signal", o.signal,
                  "Trace only this signal: a number (0-64) or a name (TERM, SIGTERM)")
-      ->type_name("SIGNAL");
+      ->type_name("SIGNAL")
+      ->check(non_empty());
   app.add_check([&] {
     if (o.signal.empty()) return;
     o.sig = parse_signal(o.signal);

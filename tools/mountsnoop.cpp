@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app.h"
+#include "escape.h"
 #include "mount_flags.h"
 #include "mountsnoop.h"
 #include "mountsnoop.skel.h"
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
     if (o.detailed) cols.push_back({"UID", "uid", 7});
     cols.push_back({"MNT_NS", "mnt_ns", 11});
     if (o.detailed) cols.push_back({"LAT(us)", "LAT(us)", 8, false});
-    cols.push_back({"CALL", "CALL", 0});
+    cols.push_back({.header = "CALL", .key = "CALL", .escaped = true});
 
     std::array<std::string, 6> spare;   // hex items of the flag lists; live until the next event
     std::vector<std::string_view> cut;  // keys of the strings that were cut
@@ -195,8 +196,10 @@ int main(int argc, char** argv) {
         if (k) call += ", ";
         // clang-format off
         switch (sh.call[k]) {
-          case kS0: case kS1: case kS2: case kS3:
-            call += '"' + std::string(str(sh.call[k] - kS0)) + '"'; break;
+          case kS0: case kS1: case kS2: case kS3:  // \" and \\ inside: no string can end early
+            call += '"';
+            append_text_escaped(call, str(sh.call[k] - kS0), true);
+            call += '"'; break;
           case kFlags: call += text_flags(flags); break;
           case kFd0: call += fd_text(e->fd[0]); break;
           case kFd1: call += fd_text(e->fd[1]); break;

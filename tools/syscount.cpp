@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "maps.h"
+#include "sink.h"
 #include "syscalls.h"
 #include "syscount.h"
 #include "syscount.skel.h"
@@ -41,10 +42,10 @@ std::string parse_errno(std::string& text) {
 
 // -l: the table this tool names syscalls with, one "NR NAME" per line.
 void list_syscalls() {
-  Sink out(STDOUT_FILENO);
+  std::string out;
   for (const SyscallEntry& e : syscall_table(native_syscall_abi()))
-    out.buffer() += std::to_string(e.nr) + " " + e.name + "\n";
-  out.flush();
+    out += std::to_string(e.nr) + " " + e.name + "\n";
+  write_stdout(out);
 }
 
 std::string fixed3(double v) {
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
   cli.add_flag("-m,--milliseconds", o.ms, "Show latency in milliseconds (default: microseconds)");
   cli.add_option("-T,--top", o.top, "Show only the top N syscalls or processes (default 10)")
       ->type_name("N")
-      ->check(CLI::Range(1u, 100000u));
+      ->transform(whole_number(1, 100000));
   add_interval_args(cli, o.interval, "-i,--interval");
   cli.add_flag_callback(
       "-l,--list",

@@ -42,10 +42,12 @@ int main(int argc, char** argv) {
              "Trace only these destination ports (comma-separated, at most 16; in the kernel)")
           ->type_name("PORTS");
 
-  return app.run(argc, argv, [&](Session& s) {
-    std::vector<std::uint16_t> ports;
+  std::vector<std::uint16_t> ports;  // a usage error is found before privileges
+  app.add_check([&] {
     if (ports_opt->count()) ports = parse_ports(o.ports, TCPCONNECT_MAX_PORTS, "-P");
+  });
 
+  return app.run(argc, argv, [&](Session& s) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<tcpconnect_bpf>();
     for (std::size_t i = 0; i < ports.size(); ++i) skel->rodata->dports[i] = ports[i];

@@ -54,14 +54,19 @@ def bad_inputs(tool, regular_file):
     for flag in PID_FLAGS[tool]:
         cases += [(f"{flag} {v!r}", [flag, v]) for v in pid_values]
     for v in ["-1", "", "1e3", "4294967295", "4294967296", "99999999999999999999",
-              "no-such-user-snoopkit", free_uid()]:
+              "no-such-user-snoopkit", "0x10", " 5", "+5"]:
         cases.append((f"-u {v!r}", ["-u", v]))
     if tool == "execsnoop":
-        for v in ["0", "61", "-1", "abc", "", "3.5", "99999999999999999999"]:
+        for v in ["0", "61", "-1", "abc", "", "3.5", "99999999999999999999", "0x3c", " 5", "5 ",
+                  "+5"]:
             cases.append((f"--max-args {v!r}", ["--max-args", v]))
-    for v in ["0", "-1", "-0", "abc", "", "nan", "inf", "1e30", "99999999999999999999"]:
+        cases.append(("-l ''", ["-l", ""]))
+    for v in ["0", "-1", "-0", "abc", "", "nan", "inf", "1e30", "99999999999999999999", "0x10",
+              " 1", "1 ", "+1", "1e1", ".5", "1."]:
         cases.append((f"--duration {v!r}", ["--duration", v]))
-    for v in ["0", "10001", "-5", "abc", "", "1.5", "99999999999999999999"]:
+    cases.append(("-d '0x10'", ["-d", "0x10"]))
+    for v in ["0", "10001", "-5", "abc", "", "1.5", "99999999999999999999", "0x10", " 5", "5 ",
+              "+5"]:
         cases.append((f"--latency {v!r}", ["--latency", v]))
     for v in ["0", "abc", "", "-1", "1.5M", "4096X", "2G", "1025M", "1T", "99999999999999999999999"]:
         cases.append((f"--buffer-size {v!r}", ["--buffer-size", v]))
@@ -80,9 +85,36 @@ def bad_inputs(tool, regular_file):
         ("unknown long option", ["--bogus"]),
         ("unknown short option", ["-Z"]),
         ("positional argument", ["extra"]),
+        ("positional arguments", ["1", "2", "3"]),
         ("missing value", ["--json", "-p"]),
     ]
     return cases
+
+
+# Other tools' own options, under the same rule (decimal only, never empty,
+# no stray arguments): (tool, args).
+OTHER_BAD_INPUTS = [
+    ("syscount", ["-i", "1", "2", "3"]),
+    ("syscount", ["-T", "0x10"]),
+    ("syscount", ["-T", ""]),
+    ("syscount", ["-u", ""]),
+    ("runqlat", ["1", "0x2"]),
+    ("runqlat", [" 1"]),
+    ("runqlat", ["1", "2", "3"]),
+    ("biolatency", ["-d", ""]),
+    ("biolatency", ["-d", "snoopkit-no-such-disk"]),
+    ("biosnoop", ["-d", ""]),
+    ("biosnoop", ["-d", "snoopkit-no-such-disk"]),
+    ("biosnoop", ["0x10"]),
+    ("killsnoop", ["-s", ""]),
+    ("killsnoop", ["-s", " 9"]),
+    ("sigsnoop", ["-s", ""]),
+    ("sigsnoop", ["-s", "0x9"]),
+    ("bindsnoop", ["-P", ""]),
+    ("bindsnoop", ["-P", "0x50"]),
+    ("tcpconnect", ["-P", " 80"]),
+    ("mountsnoop", ["--latency", "0x10"]),
+]
 
 
 def run_until_ready_or_exit(argv, timeout=EXIT_TIMEOUT):
@@ -154,6 +186,13 @@ class BadInputTest(BpfTestCase):
     def test_opensnoop_rejects_bad_input(self):
         self.check_matrix("opensnoop")
 
+    def test_other_tools_reject_bad_input(self):
+        before = bpf_snapshot()
+        for tool, args in OTHER_BAD_INPUTS:
+            with self.subTest(tool=tool, args=args):
+                self.check_rejected(tool, args)
+        assert_no_bpf_left(self, before, {"prog": set(), "link": set()})
+
 
 class AcceptedInputTest(BpfTestCase):
     """Boundary values just inside the limits: the tool must run (and stop at --duration)."""
@@ -172,12 +211,13 @@ class AcceptedInputTest(BpfTestCase):
     def common_cases(self):
         return [["--latency", "1"], ["--latency", "10000"], ["--buffer-size", "4096"],
                 ["--buffer-size", "4K"], ["--buffer-size", "5000"], ["--buffer-size", "64M"],
-                ["-u", "0"], ["-u", "root"], ["-n", "x" * 15], ["-p", "1"], ["-c", str(cgroup2_root())],
+                ["-u", "0"], ["-u", "root"], ["-u", free_uid()], ["-u", "4294967294"], ["-n", "x" * 15], ["-p", "1"], ["-c", str(cgroup2_root())],
                 ["--perf-buffer"]]
 
     def test_execsnoop_accepts_boundaries(self):
         self.check("execsnoop", self.common_cases() + [["--max-args", "1"], ["--max-args", "60"],
-                                                       ["-P", "1"], ["-l", "x"]])
+                                                       ["--max-args", "060"], ["-P", "1"],
+                                                       ["-l", "x"], ["--latency", "010"]])
 
     def test_opensnoop_accepts_boundaries(self):
         self.check("opensnoop", self.common_cases() + [["-t", "1"], ["-x", "-e", "-T", "-U"]])
@@ -234,6 +274,9 @@ class PrivilegeTest(BpfTestCase):
                 self.check_usage_unprivileged(tool, ["-u", value])
             self.check_usage_unprivileged(tool, ["-c", tmp])
             self.check_usage_unprivileged(tool, ["--buffer-size", "2G"])
+        # Tools' own option checks come before privileges too.
+        for tool, args in OTHER_BAD_INPUTS:
+            self.check_usage_unprivileged(tool, args)
 
     def check_usage_unprivileged(self, tool, args):
         with self.subTest(tool=tool, args=args):

@@ -5,6 +5,7 @@ mounts are never touched. Runs filter on the child's pid."""
 
 import os
 import platform
+import re
 import shutil
 import signal
 import sys
@@ -284,6 +285,27 @@ call("pivot_root", syscall({PIVOT_ROOT}, cs({new_root!r}), cs({new_root + b"/old
             f'umount("{a}", MNT_DETACH) = 0',
             f'umount("{a}", 0x0) = -{EINVAL}',
         ]))
+
+    def test_text_call_column_cannot_be_forged(self):
+        # A source any user may choose (unshare -rm mount -t tmpfs SOURCE DIR)
+        # that would close its string and print a fake call after it.
+        source = b'none\\", "/etc", "tmpfs", MS_RDONLY, "") = 0' + b" " * 40
+        target = self.dir("a")
+        c = self.child(f"os.execvp('unshare', ['unshare', '-rm', 'mount', '-t', 'tmpfs', "
+                       f"{source!r}, {target!r}])")
+        with Tool("mountsnoop", "-p", c.pid) as t:
+            c.run()
+        t.assert_clean_exit(self)
+        self.assertEqual(c.returncode, 0)
+        quoted = r'"((?:[^"\\]|\\.)*)"'
+        calls = [l.split(None, 4)[4] for l in t.stdout.decode().splitlines()[1:]
+                 if os.fsdecode(target) in l]
+        self.assertEqual(len(calls), 1, t.stdout)
+        m = re.match(rf"mount\({quoted}, {quoted}, {quoted}, ", calls[0])
+        self.assertIsNotNone(m, calls[0])
+        unescape = lambda s: re.sub(r"\\(.)", r"\1", s)
+        self.assertEqual([unescape(g) for g in m.groups()],
+                         [source.decode(), os.fsdecode(target), "tmpfs"])
 
     # --- lifecycle ---
 

@@ -2,6 +2,7 @@
 SIGKILL, event storms, output faults and a soak. Each test owns its workload
 and checks exact accounting (generated = received + reported lost) for it."""
 
+import fcntl
 import json
 import os
 import random
@@ -127,6 +128,43 @@ class EnvironmentFaults(BpfTestCase):
         self.assertIn("tracefs", err)
 
 
+class PrivateTracefs(BpfTestCase):
+    """The tool's own mount namespace (tracefs not mounted) must not pin
+    what the host unmounts later: / is a slave of the host's mounts."""
+
+    SCRIPT = r"""
+umount -l /sys/kernel/tracing 2>/dev/null
+umount -l /sys/kernel/debug/tracing 2>/dev/null
+mount --make-rshared / || exit 3
+mount -t tmpfs snoopkit-pin "$1/pinned" || exit 3
+"$2" --json -p $$ 2>"$1/err" >/dev/null &
+tool=$!
+i=0
+until grep -q "ready:" "$1/err"; do
+  i=$((i + 1)); [ $i -lt 400 ] || { cat "$1/err" >&2; exit 4; }; sleep 0.05
+done
+grep -q " $1/pinned " /proc/$tool/mountinfo && echo "before=1" || echo "before=0"
+umount "$1/pinned" || exit 3
+grep -q " $1/pinned " /proc/$tool/mountinfo && echo "after=1" || echo "after=0"
+kill -INT $tool
+wait $tool
+echo "exit=$?"
+"""
+
+    def test_host_umount_reaches_the_tool(self):
+        # A shared-propagation namespace of the test's own (private from the
+        # machine's), standing in for a host whose mounts are shared.
+        with tempfile.TemporaryDirectory() as d:
+            os.mkdir(os.path.join(d, "pinned"))
+            res = run_plain(["unshare", "-m", "--propagation", "private", "sh", "-c", self.SCRIPT,
+                             "sh", d, tool_path("opensnoop")])
+            out = res.stdout.decode()
+            self.assertEqual(res.returncode, 0, res.stderr.decode())
+            self.assertIn("before=1", out, "the tool's namespace lacks the host's mount")
+            self.assertIn("after=0", out, "the host's umount did not reach the tool's namespace")
+            self.assertIn("exit=0", out)
+
+
 class Signals(BpfTestCase):
     """Stop signals at any moment: exit as documented, nothing left behind."""
 
@@ -152,11 +190,49 @@ class Signals(BpfTestCase):
                     if "ready:" in err:
                         self.assertEqual(code, 0, err)
                     else:
-                        # Before the tool blocks stop signals (its first
-                        # instructions), the default action applies.
+                        # Before loading begins (start-up checks), a
+                        # stop signal keeps its default action.
                         self.assertIn(code, (0, -sig), err)
                     if code == 0 and out:
                         self.assertEqual(json.loads(out.splitlines()[-1])["type"], "summary")
+
+    def test_stalled_user_lookup_is_interruptible(self):
+        # `-u NAME` asks NSS, which reads /etc/passwd: here a FIFO no one
+        # writes, so the lookup hangs, as with an NSS server that does not
+        # answer. A stop signal must still end the tool (by its default
+        # action: nothing is loaded yet).
+        script = ('mkfifo "$1/passwd" && mount --bind "$1/passwd" /etc/passwd || exit 3; '
+                  'exec "$2" --json -u snoopkit-no-such-user')
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            with self.subTest(sig=sig.name), tempfile.TemporaryDirectory() as d:
+                before = bpf_snapshot()
+                proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                         script, "sh", d, tool_path("execsnoop")],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                # The tool (same pid: unshare and sh exec) is blocked in the
+                # FIFO's open once it holds it; wait for that.
+                deadline = time.monotonic() + 30
+                while proc.poll() is None and time.monotonic() < deadline:
+                    try:
+                        with open(f"/proc/{proc.pid}/wchan") as f:
+                            wchan = f.read()
+                        exe = os.readlink(f"/proc/{proc.pid}/exe")
+                    except OSError:
+                        wchan, exe = "", ""
+                    if exe.endswith("execsnoop") and ("fifo" in wchan or "partner" in wchan):
+                        break
+                    time.sleep(0.02)
+                self.assertIsNone(proc.poll(), proc.stderr.read().decode(errors="replace"))
+                proc.send_signal(sig)
+                try:
+                    code = proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                    self.fail(f"{sig.name} did not end a tool stalled in start-up")
+                self.assertEqual(code, -sig)
+                self.assertEqual(proc.stdout.read(), b"")
+                assert_no_bpf_left(self, before, {"prog": set(), "link": set()})
 
     def test_sigpipe_is_ignored(self):
         with Tool("opensnoop", "--json", "-p", os.getpid()) as t:
@@ -290,6 +366,34 @@ class OutputFaults(BpfTestCase):
         self.assertEqual(proc.returncode, 1, err)
         self.assertIn("write to stdout", err)
         self.assertIn("No space left on device", err)
+
+    def test_shared_pipe_stays_blocking(self):
+        # { execsnoop & ...; kill -9; dd ...; } | reader: the pipe's open
+        # file description is the shell's too, so the tool must not make it
+        # non-blocking, neither while it runs nor after a SIGKILL.
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        try:
+            proc = subprocess.Popen([tool_path("execsnoop"), "-n", "zzzz"], stdout=w,
+                                    stderr=subprocess.PIPE)
+            line = proc.stderr.readline()
+            while b"ready:" not in line and line:
+                line = proc.stderr.readline()
+            self.assertIn(b"ready:", line)
+            self.assertFalse(fcntl.fcntl(w, fcntl.F_GETFL) & os.O_NONBLOCK, "set while running")
+            proc.kill()
+            proc.wait()
+            self.assertFalse(fcntl.fcntl(w, fcntl.F_GETFL) & os.O_NONBLOCK, "left after SIGKILL")
+            # Another writer on the same pipe fills it and waits for the reader.
+            dd = subprocess.Popen(["dd", "if=/dev/zero", "bs=1M", "count=4"], stdout=w,
+                                  stderr=subprocess.PIPE)
+        finally:
+            os.close(w)
+        got = 0
+        while chunk := os.read(r, 1 << 20):
+            got += len(chunk)
+        self.assertEqual(dd.wait(timeout=60), 0, dd.stderr.read().decode(errors="replace"))
+        self.assertGreaterEqual(got, 4 << 20)
 
     def test_reader_closed_before_start(self):
         r, w = os.pipe()

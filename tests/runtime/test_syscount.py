@@ -5,6 +5,7 @@ child's pid (known before it acts: it waits for a line on stdin first)."""
 import json
 import os
 import platform
+import pwd
 import signal
 import subprocess
 import sys
@@ -15,6 +16,15 @@ from harness import (BpfTestCase, Cgroup, Tool, assert_no_bpf_left, bpf_snapshot
                      tool_path)
 
 NOBODY = 65534
+
+
+def has_uid(uid):
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
+
 N = 2000  # getppid() calls per child: far above any background noise of the child itself
 GETPPID_NR = {"x86_64": 110, "aarch64": 173}.get(platform.machine())
 
@@ -243,13 +253,34 @@ class SyscountTest(BpfTestCase):
         missing = {KERNEL_ALIASES.get(e, e) for e in events} - ours
         self.assertEqual(missing, set(), "syscalls this kernel has and the table lacks")
 
+    def test_list_reports_write_errors(self):
+        for args in (["-l"], ["--help"], ["--version"]):
+            with self.subTest(args=args), open("/dev/full", "wb") as full:
+                res = subprocess.run([tool_path("syscount"), *args], stdout=full,
+                                     stderr=subprocess.PIPE, timeout=10)
+                err = res.stderr.decode()
+                self.assertEqual(res.returncode, 1, err)
+                self.assertEqual(err.splitlines(),
+                                 ["syscount: error: write to stdout: No space left on device"])
+
     # --- output and lifecycle ---
 
     def test_unknown_option_values_are_usage_errors(self):
-        for args in (["-e", "EBOGUS"], ["-T", "0"], ["0"], ["1", "0"], ["-i", "nan"]):
+        for args in (["-e", "EBOGUS"], ["-T", "0"], ["0"], ["1", "0"], ["-i", "nan"],
+                     ["-i", "1", "2", "3"], ["-i", "1", "2"], ["-T", "0x10"], ["-T", " 5"],
+                     ["-T", ""], ["-e", ""], ["-e", " 2"], ["1", "0x2"], ["0x1"], ["1", "2", "3"]):
             res = subprocess.run([tool_path("syscount"), *args], capture_output=True, timeout=10)
             self.assertEqual(res.returncode, 2, f"{args}: {res.stderr}")
             self.assertEqual(res.stdout, b"")
+            self.assertEqual(len([l for l in res.stderr.splitlines() if b"error:" in l]), 1,
+                             f"{args}: {res.stderr}")
+
+    def test_numeric_uid_without_passwd_entry(self):
+        uid = next(u for u in range(4_000_000_000, 4_000_001_000) if not has_uid(u))
+        with Tool("syscount", "--json", "-u", uid) as tool:
+            pass
+        tool.assert_clean_exit(self)
+        self.assertEqual(tool.records()[-1]["type"], "summary")
 
     def test_sigint_exits_clean_and_leaves_nothing(self):
         before = bpf_snapshot()
