@@ -9,8 +9,8 @@
 
 #include <cstdio>
 
-#include "btf_offsets.h"
 #include "error.h"
+#include "kernel_paths.h"
 #include "log.h"
 #include "tracefs.h"
 

@@ -14,8 +14,9 @@ namespace {
 bool holds(FeatureProbe& probe, const Requirement& r) {
   switch (r.kind) {
     case Requirement::Kind::kTracepoint:
-      // Syscall tracepoints are read without CO-RE (bpf/syscall_tp.bpf.h):
-      // their layout is checked against the kernel's format file instead.
+      // Syscall tracepoints are read without CO-RE (struct sk_sys_enter and
+      // sk_sys_exit, bpf/snoopkit.bpf.h): their layout is checked against
+      // the kernel's format file instead.
       return probe.tracepoint(r.category, r.name) &&
              (r.category != "syscalls" || probe.syscall_context(r.name));
     case Requirement::Kind::kRawTracepoint:
