@@ -23,6 +23,17 @@ struct SignalOptions {
   std::optional<int> sig;  // -s, parsed by the check add_signal_options registers
 };
 
+/// The common filters both tools offer: by sender (its pid, thread, user,
+/// cgroup or command name).
+inline FilterFlags signal_sender_filters() {
+  return {.pid = "-p,--pid",
+          .tid = "--tid",
+          .uid = "-u,--uid",
+          .cgroup = "-c,--cgroup",
+          .comm = "--comm",
+          .comm_help = "Trace only senders whose command name contains NAME"};
+}
+
 /// Adds -n/--name and -s/--signal, and the check that parses -s (a usage
 /// error for anything but a number 0-64 or a signal name).
 void add_signal_options(App& app, SignalOptions& o);

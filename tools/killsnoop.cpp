@@ -25,12 +25,7 @@ int main(int argc, char** argv) {
   App app("killsnoop",
           "Trace signals sent with kill(2), tkill(2) and tgkill(2): sender, target, signal and "
           "result.",
-          {.pid = "-p,--pid",
-           .tid = "--tid",
-           .uid = "-u,--uid",
-           .cgroup = "-c,--cgroup",
-           .comm = "--comm",
-           .comm_help = "Trace only senders whose command name contains NAME"});
+          signal_sender_filters());
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-x,--failed", o.failed, "Trace failed calls only");

@@ -40,12 +40,7 @@ int main(int argc, char** argv) {
   App app("sigsnoop",
           "Trace standard and real-time signals: who sent which signal to whom, and what became "
           "of it.",
-          {.pid = "-p,--pid",
-           .tid = "--tid",
-           .uid = "-u,--uid",
-           .cgroup = "-c,--cgroup",
-           .comm = "--comm",
-           .comm_help = "Trace only senders whose command name contains NAME"});
+          signal_sender_filters());
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-x,--failed", o.failed,
