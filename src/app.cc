@@ -11,6 +11,7 @@
 
 #include "btf_validate.h"
 #include "error.h"
+#include "kernel_paths.h"
 #include "log.h"
 #include "signals.h"
 #include "sink.h"

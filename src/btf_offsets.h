@@ -10,10 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace snoopkit {
+#include "kernel_paths.h"
 
-/// Where the running kernel exposes its BTF; tools read it when --btf is not given.
-inline constexpr const char* kKernelBtfPath = "/sys/kernel/btf/vmlinux";
+namespace snoopkit {
 
 /// Byte offsets in the kernel's struct task_struct.
 struct TaskOffsets {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "btf_offsets.h"
+#include "kernel_paths.h"
 
 namespace snoopkit {
 namespace {

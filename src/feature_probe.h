@@ -18,7 +18,8 @@ class FeatureProbe {
   /// The tracepoint category:name exists (needs tracefs mounted).
   virtual bool tracepoint(std::string_view category, std::string_view name) = 0;
   /// The syscalls:sys_enter_* or sys_exit_* tracepoint name (which exists)
-  /// has the context layout bpf/syscall_tp.bpf.h reads.
+  /// has the context layout the BPF side reads (struct sk_sys_enter and
+  /// sk_sys_exit, bpf/snoopkit.bpf.h).
   virtual bool syscall_context(std::string_view name) { return !name.empty(); }
   /// BPF_PROG_TYPE_RAW_TRACEPOINT programs load.
   virtual bool raw_tracepoint() = 0;
@@ -55,7 +56,8 @@ class KernelFeatures : public FeatureProbe {
 };
 
 /// Whether the format file of syscalls:<name> (a sys_enter_* or sys_exit_*
-/// tracepoint) shows the layout bpf/syscall_tp.bpf.h reads: __syscall_nr
+/// tracepoint) shows the layout struct sk_sys_enter and sk_sys_exit
+/// (bpf/snoopkit.bpf.h) read: __syscall_nr
 /// at offset 8; on entry each argument an 8-byte slot from offset 16, on
 /// exit "ret" at offset 16, 8 bytes.
 bool syscall_context_matches(std::string_view name, std::string_view format);

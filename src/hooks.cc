@@ -14,8 +14,9 @@ namespace {
 bool holds(FeatureProbe& probe, const Requirement& r) {
   switch (r.kind) {
     case Requirement::Kind::kTracepoint:
-      // Syscall tracepoints are read without CO-RE (bpf/syscall_tp.bpf.h):
-      // their layout is checked against the kernel's format file instead.
+      // Syscall tracepoints are read without CO-RE (struct sk_sys_enter and
+      // sk_sys_exit, bpf/snoopkit.bpf.h): their layout is checked against
+      // the kernel's format file instead.
       return probe.tracepoint(r.category, r.name) &&
              (r.category != "syscalls" || probe.syscall_context(r.name));
     case Requirement::Kind::kRawTracepoint:
@@ -74,9 +75,11 @@ bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs) {
   return true;
 }
 
-std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>& points) {
+std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>& points,
+                              HookNeed need) {
   std::vector<int> chosen;
   chosen.reserve(points.size());
+  std::string names, first_missing;
   for (const auto& p : points) {
     int pick = -1;
     std::string missing;
@@ -97,7 +100,13 @@ std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>&
       throw Error("cannot trace " + p.name + ": this kernel lacks " + missing, 0,
                   "no supported hook; see docs/COMPATIBILITY.md for kernel requirements");
     chosen.push_back(pick);
+    names += (names.empty() ? "" : ", ") + p.name;
+    if (first_missing.empty()) first_missing = missing;
   }
+  if (need == HookNeed::kAtLeastOne && !points.empty() &&
+      std::all_of(chosen.begin(), chosen.end(), [](int c) { return c < 0; }))
+    throw Error("cannot trace any of " + names + ": this kernel lacks " + first_missing, 0,
+                "no supported hook; see docs/COMPATIBILITY.md for kernel requirements");
   return chosen;
 }
 

@@ -62,10 +62,16 @@ HookPoint syscall_hook_point(const std::string& sys, bpf_program* enter, bpf_pro
 /// True if the probe says every requirement holds.
 bool satisfied(FeatureProbe& probe, const std::vector<Requirement>& needs);
 
+/// Which points must get a hook: the required ones, or also at least one
+/// of all (a tool whose every point is optional, e.g. each stat syscall
+/// where the kernel has it, but that traces nothing with none of them).
+enum class HookNeed { kRequired, kAtLeastOne };
+
 /// For each point, the index of the first supported alternative, or -1.
 /// Throws Error naming the point and what the kernel lacks if a required
-/// point has none.
-std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>& points);
+/// point has none, or, with kAtLeastOne, naming every point if none has one.
+std::vector<int> choose_hooks(FeatureProbe& probe, const std::vector<HookPoint>& points,
+                              HookNeed need = HookNeed::kRequired);
 
 /// Switches off (bpf_program__set_autoload false) every program of every
 /// alternative not chosen, and the skeleton's attachment of the programs

@@ -139,6 +139,25 @@ TEST(ChooseHooks, LaterRequiredPointStillThrows) {
   EXPECT_EQ(choose_hooks(probe, {a, b}), (std::vector<int>{0, -1}));
 }
 
+// kAtLeastOne: every point optional, but a tool that can hook none of them
+// stops with the names of all of them; one supported point is enough.
+TEST(ChooseHooks, AtLeastOneOfOptionalPoints) {
+  FakeProbe probe;
+  HookPoint a{"newstat", {{"tracepoint", {tp("sys_enter_newstat")}, {}}}, false};
+  HookPoint b{"statx", {{"tracepoint", {tp("sys_enter_statx")}, {}}}, false};
+  EXPECT_EQ(choose_hooks(probe, {a, b}), (std::vector<int>{-1, -1}));
+  try {
+    choose_hooks(probe, {a, b}, HookNeed::kAtLeastOne);
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot trace any of newstat, statx"));
+    EXPECT_THAT(e.what(), HasSubstr("tracepoint syscalls:sys_enter_newstat"));
+    EXPECT_FALSE(e.hint().empty());
+  }
+  probe.tracepoints = {"syscalls:sys_enter_statx"};
+  EXPECT_EQ(choose_hooks(probe, {a, b}, HookNeed::kAtLeastOne), (std::vector<int>{-1, 0}));
+}
+
 // A syscall tracepoint that exists but whose context is not the layout the
 // programs read is not a usable hook: the point falls to the next
 // alternative, or the tool stops with the reason.

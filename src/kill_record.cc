@@ -3,6 +3,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "error.h"
+#include "options.h"
 #include "signals.h"
 
 namespace snoopkit {
@@ -21,6 +23,20 @@ const char* syscall_name(std::uint32_t s) {
 }
 
 }  // namespace
+
+void add_signal_options(App& app, SignalOptions& o) {
+  auto& cli = app.cli();
+  cli.add_flag("-n,--name", o.names, "Show signal names (SIGTERM) instead of numbers");
+  cli.add_option("-s,--signal", o.signal,
+                 "Trace only this signal: a number (0-64) or a name (TERM, SIGTERM)")
+      ->type_name("SIGNAL")
+      ->check(non_empty());
+  app.add_check([&o] {
+    if (o.signal.empty()) return;
+    o.sig = parse_signal(o.signal);
+    if (!o.sig) throw UsageError("invalid signal '" + o.signal + "': expected 0-64 or a name");
+  });
+}
 
 std::string signal_text(int sig, bool names) {
   std::string_view name = names ? signal_name(sig) : std::string_view{};

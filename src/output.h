@@ -13,6 +13,17 @@ namespace snoopkit {
 
 /// A text column: which field it shows, its header and width.
 ///
+/// The key names the rule "an UPPER-case key is a text-only field": a
+/// column keyed in lower case ("pid", "comm") shows a field that JSON has
+/// too, under that key; an UPPER-case key ("TIME", "SIG", "RET") shows a
+/// Record::add_text_only field, a rendering for people that JSON leaves out
+/// (JSON carries the typed fields it is made from). So a reader of a
+/// tool's column list sees which columns are JSON fields. One exception
+/// keeps its lower-case key: a text-only placeholder for a JSON field the
+/// record leaves out (tcplife's "-" for a session with no known owner).
+/// The rule is not checked at run time: the JSON schemas (docs/schema/,
+/// additionalProperties false) reject an UPPER-case key that reaches JSON.
+///
 /// A column whose field is a kHistogram or kRecords is a block: it is drawn
 /// on lines of its own below the record's line (a histogram as log2 bars,
 /// records as a table of the `rows` columns, with their own header). Give

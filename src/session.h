@@ -84,10 +84,12 @@ class Session {
     return skel;
   }
 
-  /// Chooses hooks, loads (verifier), fills the cgroup filter, attaches.
+  /// Chooses hooks (need: see HookNeed), loads (verifier), fills the cgroup
+  /// filter, attaches.
   template <class Skel>
-  void load_and_attach(Skeleton<Skel>& skel, const std::vector<HookPoint>& points) {
-    std::vector<int> chosen = choose_hooks(*features_, points);
+  void load_and_attach(Skeleton<Skel>& skel, const std::vector<HookPoint>& points,
+                       HookNeed need = HookNeed::kRequired) {
+    std::vector<int> chosen = choose_hooks(*features_, points, need);
     apply_hook_choice(points, chosen);
     hooks_ = describe_choice(points, chosen);
     skel.load();

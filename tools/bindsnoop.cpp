@@ -8,6 +8,7 @@
 #include "app.h"
 #include "bindsnoop.h"
 #include "bindsnoop.skel.h"
+#include "bindsnoop_hooks.h"
 #include "inet.h"
 
 using namespace snoopkit;
@@ -73,17 +74,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < ports.size(); ++i) skel->rodata->ports[i] = ports[i];
     skel->rodata->n_ports = static_cast<std::uint32_t>(ports.size());
 
-    // kprobes see every bind of an IP socket (in-kernel ones too) with its
-    // socket at hand; the tracepoints see bind(2) and find the socket by fd.
-    auto& p = skel->progs;
-    auto tp = [](const char* name) { return Requirement::tracepoint("syscalls", name); };
-    s.load_and_attach(skel, {{"bind",
-                              {{"kprobe",
-                                {Requirement::kprobe()},
-                                {p.kp_inet_bind, p.kr_inet_bind, p.kp_inet6_bind, p.kr_inet6_bind}},
-                               {"tracepoint",
-                                {tp("sys_enter_bind"), tp("sys_exit_bind")},
-                                {p.tp_enter_bind, p.tp_exit_bind}}}}});
+    s.load_and_attach(skel, bindsnoop_hook_points(skel.get()));
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});

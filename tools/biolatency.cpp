@@ -1,6 +1,5 @@
 // biolatency: summarize block I/O latency as log2 histograms, overall, per
 // disk or per set of request flags, every interval.
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -12,8 +11,7 @@
 #include "biolatency.skel.h"
 #include "disks.h"
 #include "error.h"
-#include "histogram.h"
-#include "maps.h"
+#include "histogram_report.h"
 
 using namespace snoopkit;
 
@@ -26,11 +24,6 @@ struct Options {
   std::string disk;
   bool timestamp = false, ms = false, queued = false, per_disk = false, per_flags = false;
   Interval interval;
-};
-
-struct Entry {
-  biolatency_key key;
-  sk_hist hist;
 };
 
 }  // namespace
@@ -77,37 +70,16 @@ int main(int argc, char** argv) {
 
     s.load_and_attach(skel, block_hook_points(skel->progs, o.queued));
 
-    std::vector<Column> cols;
-    if (o.timestamp) cols.push_back({"", "TIME"});
-    if (o.per_disk || o.per_flags) cols.push_back({"", "LABEL"});
-    cols.push_back({"", "buckets"});
-
-    const char* unit = o.ms ? "msecs" : "usecs";
-    std::vector<Entry> entries;
-    Histogram hist;
-    Record r;
-    return s.report(skel, cols, o.interval, [&](Emit& emit) {
-      entries.clear();
-      drain_hash(skel->maps.hists, [&](const void* k, const void* v) {
-        Entry e{};
-        std::memcpy(&e.key, k, sizeof(e.key));
-        std::memcpy(&e.hist, v, sizeof(e.hist));
-        entries.push_back(e);
-      });
-      std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-        return std::memcmp(&a.key, &b.key, sizeof(a.key)) < 0;
-      });
-      // One histogram for everything is printed every interval, even empty.
-      if (entries.empty() && !o.per_disk && !o.per_flags) entries.push_back({});
-
-      for (const Entry& e : entries) {
-        hist = log2_histogram(unit, e.hist.slots, SK_HIST_SLOTS);
+    HistogramReport<biolatency_key, sk_hist> report("biolatency", o.timestamp,
+                                                    o.per_disk || o.per_flags, o.ms);
+    auto by_key = [](const auto& a, const auto& b) {
+      return std::memcmp(&a.key, &b.key, sizeof(a.key)) < 0;
+    };
+    return s.report(skel, report.columns(), o.interval, [&](Emit& emit) {
+      for (const auto& e : report.drain(skel->maps.hists, by_key)) {
+        Record& r = report.begin(s, emit);
         std::string_view rwbs(e.key.rwbs, strnlen(e.key.rwbs, sizeof(e.key.rwbs)));
         std::string label;
-        r.clear();
-        r.set_type("biolatency");
-        s.stamp(r, emit.now());
-        if (o.timestamp) r.add_text_only("TIME", [&] { return s.clock().hms(emit.now()); });
         if (o.per_disk) {
           r.add_bytes("disk", disks.name(e.key.dev));
           r.add_uint("dev_major", e.key.dev >> 20);
@@ -119,11 +91,7 @@ int main(int argc, char** argv) {
           label += (label.empty() ? "" : " ") + std::string("flags = ") + std::string(rwbs);
         }
         if (!label.empty()) r.add_text_only("LABEL", [&] { return std::move(label); });
-        r.add_raw("unit", unit);
-        r.add_uint("total", hist.total());
-        r.add_histogram("buckets", hist);
-        emit.count_events(hist.total());
-        emit.write(r);
+        report.end(e.value.slots, emit);
       }
     });
   });

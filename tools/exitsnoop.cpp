@@ -8,6 +8,7 @@
 #include "app.h"
 #include "exitsnoop.h"
 #include "exitsnoop.skel.h"
+#include "exitsnoop_hooks.h"
 #include "signals.h"
 
 using namespace snoopkit;
@@ -70,10 +71,7 @@ int main(int argc, char** argv) {
     skel->rodata->threads = o.threads;
     skel->rodata->failed_only = o.failed;
 
-    s.load_and_attach(skel, {{"sched_process_exit",
-                              {{"tracepoint",
-                                {Requirement::tracepoint("sched", "sched_process_exit")},
-                                {skel->progs.tp_sched_process_exit}}}}});
+    s.load_and_attach(skel, exitsnoop_hook_points(skel.get()));
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME", "TIME", 8});

@@ -8,6 +8,7 @@
 #include "kill_record.h"
 #include "killsnoop.h"
 #include "killsnoop.skel.h"
+#include "killsnoop_hooks.h"
 #include "signals.h"
 
 using namespace snoopkit;
@@ -16,11 +17,7 @@ static_assert(sizeof(killsnoop_event) == 40 + SK_TASK_COMM_LEN);
 
 namespace {
 
-struct Options {
-  bool failed = false, names = false;
-  std::string signal;
-  std::optional<int> sig;  // -s, parsed
-};
+struct Options : SignalOptions {};
 
 }  // namespace
 
@@ -28,37 +25,18 @@ int main(int argc, char** argv) {
   App app("killsnoop",
           "Trace signals sent with kill(2), tkill(2) and tgkill(2): sender, target, signal and "
           "result.",
-          {.pid = "-p,--pid",
-           .tid = "--tid",
-           .uid = "-u,--uid",
-           .cgroup = "-c,--cgroup",
-           .comm = "--comm",
-           .comm_help = "Trace only senders whose command name contains NAME"});
+          signal_sender_filters());
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-x,--failed", o.failed, "Trace failed calls only");
-  cli.add_flag("-n,--name", o.names, "Show signal names (SIGTERM) instead of numbers");
-  cli.add_option("-s,--signal", o.signal,
-                 "Trace only this signal: a number (0-64) or a name (TERM, SIGTERM)")
-      ->type_name("SIGNAL")
-      ->check(non_empty());
-  app.add_check([&] {
-    if (o.signal.empty()) return;
-    o.sig = parse_signal(o.signal);
-    if (!o.sig) throw UsageError("invalid signal '" + o.signal + "': expected 0-64 or a name");
-  });
+  add_signal_options(app, o);
 
   return app.run(argc, argv, [&](Session& s) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<killsnoop_bpf>();
-    skel->rodata->failed_only = o.failed;
-    skel->rodata->filter_sig = o.sig.has_value();
-    skel->rodata->targ_sig = o.sig.value_or(0);
+    apply_signal_options(o, skel->rodata);
 
-    auto& p = skel->progs;
-    s.load_and_attach(skel, {syscall_hook_point("kill", p.tp_enter_kill, p.tp_exit, true),
-                             syscall_hook_point("tkill", p.tp_enter_tkill, p.tp_exit, false),
-                             syscall_hook_point("tgkill", p.tp_enter_tgkill, p.tp_exit, false)});
+    s.load_and_attach(skel, killsnoop_hook_points(skel.get()));
 
     std::vector<Column> cols{{"TIME", "TIME", 8}, {"PID", "pid", 7},   {"COMM", "comm", 16},
                              {"SIG", "SIG", 9},   {"TPID", "TPID", 7}, {"RESULT", "RESULT", 0}};

@@ -11,6 +11,7 @@
 #include "mount_flags.h"
 #include "mountsnoop.h"
 #include "mountsnoop.skel.h"
+#include "mountsnoop_hooks.h"
 
 using namespace snoopkit;
 
@@ -110,21 +111,7 @@ int main(int argc, char** argv) {
   return app.run(argc, argv, [&](Session& s) {
     auto skel = s.open<mountsnoop_bpf>();
 
-    // Each syscall where the kernel has it; mount(2) and umount2(2) are the least required.
-    auto& p = skel->progs;
-    const std::array<bpf_program*, MOUNTSNOOP_SYS_MAX> enter = {
-        p.tp_enter_mount,      p.tp_enter_umount,    p.tp_enter_fsopen,
-        p.tp_enter_fsconfig,   p.tp_enter_fsmount,   p.tp_enter_fspick,
-        p.tp_enter_move_mount, p.tp_enter_open_tree, p.tp_enter_mount_setattr,
-        p.tp_enter_pivot_root,
-    };
-    // One exit program (SEC("tracepoint")) for all of them.
-    std::vector<HookPoint> points;
-    for (std::size_t i = 0; i < kShapes.size(); ++i) {
-      points.push_back(
-          syscall_hook_point(kShapes[i].name, enter[i], p.tp_exit, i <= MOUNTSNOOP_SYS_UMOUNT));
-    }
-    s.load_and_attach(skel, points);
+    s.load_and_attach(skel, mountsnoop_hook_points(skel.get()));
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME", "TIME", 8});

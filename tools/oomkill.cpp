@@ -7,6 +7,7 @@
 #include "app.h"
 #include "oomkill.h"
 #include "oomkill.skel.h"
+#include "oomkill_hooks.h"
 
 using namespace snoopkit;
 
@@ -40,15 +41,7 @@ int main(int argc, char** argv) {
 
   return app.run(argc, argv, [&](Session& s) {
     auto skel = s.open<oomkill_bpf>();
-    auto& p = skel->progs;
-    // oom_kill_process() sees the pages weighed and the victim's process;
-    // the tracepoint, where kprobes are missing, the victim's memory.
-    s.load_and_attach(
-        skel,
-        {{"oom_kill",
-          {{"fentry", {Requirement::fentry()}, {p.fentry_oom_kill_process}},
-           {"kprobe", {Requirement::kprobe()}, {p.kprobe_oom_kill_process}},
-           {"tracepoint", {Requirement::tracepoint("oom", "mark_victim")}, {p.tp_mark_victim}}}}});
+    s.load_and_attach(skel, oomkill_hook_points(skel.get()));
 
     std::vector<Column> cols{{"", "TIME", 8}, {"", "MESSAGE"}};
     return s.trace(skel, cols, [&](const void* data, std::size_t size, Record& r) {

@@ -2,7 +2,6 @@
 // overall or per process, thread or PID namespace, every interval.
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -10,10 +9,10 @@
 
 #include "app.h"
 #include "error.h"
-#include "histogram.h"
-#include "maps.h"
+#include "histogram_report.h"
 #include "runqlat.h"
 #include "runqlat.skel.h"
+#include "runqlat_hooks.h"
 
 using namespace snoopkit;
 
@@ -32,11 +31,6 @@ std::uint64_t cgroup_id(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) throw Error("stat " + path, errno);
   return st.st_ino;
 }
-
-struct Entry {
-  std::uint32_t key;
-  runqlat_hist value;
-};
 
 }  // namespace
 
@@ -73,64 +67,28 @@ int main(int argc, char** argv) {
     // task when the scheduler hooks run: the BPF side checks the task itself.
     if (!s.options().cgroup.empty()) ro->targ_cgroup_id = cgroup_id(s.options().cgroup);
 
-    auto& p = skel->progs;
-    auto point = [](const char* name, bpf_program* btf, bpf_program* raw) {
-      return HookPoint{name,
-                       {{"tp_btf", {Requirement::fentry()}, {btf}},
-                        {"raw_tracepoint", {Requirement::raw_tracepoint()}, {raw}}}};
-    };
-    s.load_and_attach(skel,
-                      {point("sched_wakeup", p.btf_sched_wakeup, p.raw_sched_wakeup),
-                       point("sched_wakeup_new", p.btf_sched_wakeup_new, p.raw_sched_wakeup_new),
-                       point("sched_switch", p.btf_sched_switch, p.raw_sched_switch)});
+    s.load_and_attach(skel, runqlat_hook_points(skel.get()));
 
-    std::vector<Column> cols;
-    if (o.timestamp) cols.push_back({"", "TIME"});
-    if (o.per_process || o.per_thread || o.per_pidns) cols.push_back({"", "LABEL"});
-    cols.push_back({"", "buckets"});
-
-    const char* unit = o.ms ? "msecs" : "usecs";
-    std::vector<Entry> entries;
-    Histogram hist;
-    Record r;
-    return s.report(skel, cols, o.interval, [&](Emit& emit) {
-      entries.clear();
-      drain_hash(skel->maps.hists, [&](const void* k, const void* v) {
-        Entry e{};
-        std::memcpy(&e.key, k, sizeof(e.key));
-        std::memcpy(&e.value, v, sizeof(e.value));
-        entries.push_back(e);
-      });
-      std::sort(entries.begin(), entries.end(),
-                [](const Entry& a, const Entry& b) { return a.key < b.key; });
-      // One histogram for everything is printed every interval, even empty.
-      if (entries.empty() && !(o.per_process || o.per_thread || o.per_pidns))
-        entries.push_back({RUNQLAT_ALL, {}});
-
-      for (const Entry& e : entries) {
-        hist = log2_histogram(unit, e.value.hist.slots, SK_HIST_SLOTS);
+    const bool labelled = o.per_process || o.per_thread || o.per_pidns;
+    HistogramReport<std::uint32_t, runqlat_hist> report("runqlat", o.timestamp, labelled, o.ms);
+    auto by_key = [](const auto& a, const auto& b) { return a.key < b.key; };
+    return s.report(skel, report.columns(), o.interval, [&](Emit& emit) {
+      for (const auto& e : report.drain(skel->maps.hists, by_key, {RUNQLAT_ALL, {}})) {
+        Record& r = report.begin(s, emit);
         std::string_view comm(e.value.comm, strnlen(e.value.comm, sizeof(e.value.comm)));
-        r.clear();
-        r.set_type("runqlat");
-        s.stamp(r, emit.now());
-        if (o.timestamp) r.add_text_only("TIME", [&] { return s.clock().hms(emit.now()); });
         if (o.per_process || o.per_thread) {
           r.add_uint(o.per_process ? "pid" : "tid", e.key);
           r.add_bytes("comm", comm);
         } else if (o.per_pidns) {
           r.add_uint("pidns", e.key);
         }
-        if (o.per_process || o.per_thread || o.per_pidns) {
+        if (labelled) {
           std::string label = o.per_process ? "pid = " : o.per_thread ? "tid = " : "pidns = ";
           label += std::to_string(e.key);
           if (!o.per_pidns) label += " " + std::string(comm);
           r.add_text_only("LABEL", [&] { return std::move(label); });
         }
-        r.add_raw("unit", unit);
-        r.add_uint("total", hist.total());
-        r.add_histogram("buckets", hist);
-        emit.count_events(hist.total());
-        emit.write(r);
+        report.end(e.value.hist.slots, emit);
       }
     });
   });

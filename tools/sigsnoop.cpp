@@ -11,6 +11,7 @@
 #include "signals.h"
 #include "sigsnoop.h"
 #include "sigsnoop.skel.h"
+#include "sigsnoop_hooks.h"
 
 using namespace snoopkit;
 
@@ -18,10 +19,8 @@ static_assert(sizeof(sigsnoop_event) == 48 + 2 * SK_TASK_COMM_LEN);
 
 namespace {
 
-struct Options {
-  bool failed = false, kill_only = false, names = false;
-  std::string signal;
-  std::optional<int> sig;  // -s, parsed
+struct Options : SignalOptions {
+  bool kill_only = false;
 };
 
 // TRACE_SIGNAL_* (include/trace/events/signal.h), in lower case.
@@ -41,12 +40,7 @@ int main(int argc, char** argv) {
   App app("sigsnoop",
           "Trace standard and real-time signals: who sent which signal to whom, and what became "
           "of it.",
-          {.pid = "-p,--pid",
-           .tid = "--tid",
-           .uid = "-u,--uid",
-           .cgroup = "-c,--cgroup",
-           .comm = "--comm",
-           .comm_help = "Trace only senders whose command name contains NAME"});
+          signal_sender_filters());
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-x,--failed", o.failed,
@@ -54,41 +48,15 @@ int main(int argc, char** argv) {
                "or with -k a failed kill(2)");
   cli.add_flag("-k,--kill", o.kill_only,
                "Trace signals issued by the kill(2) syscall only (prints \"kill\" records)");
-  cli.add_flag("-n,--name", o.names, "Show signal names (SIGTERM) instead of numbers");
-  cli.add_option("-s,--signal", o.signal,
-                 "Trace only this signal: a number (0-64) or a name (TERM, SIGTERM)")
-      ->type_name("SIGNAL")
-      ->check(non_empty());
-  app.add_check([&] {
-    if (o.signal.empty()) return;
-    o.sig = parse_signal(o.signal);
-    if (!o.sig) throw UsageError("invalid signal '" + o.signal + "': expected 0-64 or a name");
-  });
+  add_signal_options(app, o);
 
   return app.run(argc, argv, [&](Session& s) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<sigsnoop_bpf>();
-    skel->rodata->failed_only = o.failed;
-    skel->rodata->filter_sig = o.sig.has_value();
-    skel->rodata->targ_sig = o.sig.value_or(0);
+    apply_signal_options(o, skel->rodata);
 
     // One mode or the other: the programs of the mode not wanted stay unloaded.
-    auto& p = skel->progs;
-    for (bpf_program* prog : {p.tp_enter_kill, p.tp_exit_kill})
-      bpf_program__set_autoload(prog, o.kill_only);
-    bpf_program__set_autoload(p.tp_signal_generate, !o.kill_only);
-    if (o.kill_only) {
-      auto tp = [](const char* n) { return Requirement::tracepoint("syscalls", n); };
-      s.load_and_attach(skel, {{"kill",
-                                {{"tracepoint",
-                                  {tp("sys_enter_kill"), tp("sys_exit_kill")},
-                                  {p.tp_enter_kill, p.tp_exit_kill}}}}});
-    } else {
-      s.load_and_attach(skel, {{"signal_generate",
-                                {{"tracepoint",
-                                  {Requirement::tracepoint("signal", "signal_generate")},
-                                  {p.tp_signal_generate}}}}});
-    }
+    s.load_and_attach(skel, sigsnoop_hook_points(skel.get(), o.kill_only));
 
     std::vector<Column> cols{{"TIME", "TIME", 8}, {"PID", "pid", 7},   {"COMM", "comm", 16},
                              {"SIG", "SIG", 9},   {"TPID", "TPID", 7}, {"RESULT", "RESULT", 0}};

@@ -14,6 +14,7 @@
 #include "syscalls.h"
 #include "syscount.h"
 #include "syscount.skel.h"
+#include "syscount_hooks.h"
 
 using namespace snoopkit;
 
@@ -104,22 +105,7 @@ int main(int argc, char** argv) {
     skel->rodata->failures_only = o.failures;
     skel->rodata->only_errno = o.only_errno;
 
-    // Raw tracepoints build no trace record: cheaper on every syscall.
-    auto& p = skel->progs;
-    auto tp = [](const char* name) { return Requirement::tracepoint("raw_syscalls", name); };
-    std::vector<HookPoint> points{
-        {"sys_exit",
-         {{"raw_tracepoint", {Requirement::raw_tracepoint()}, {p.raw_sys_exit}},
-          {"tracepoint", {tp("sys_exit")}, {p.tp_sys_exit}}}}};
-    if (o.latency) {
-      points.push_back({"sys_enter",
-                        {{"raw_tracepoint", {Requirement::raw_tracepoint()}, {p.raw_sys_enter}},
-                         {"tracepoint", {tp("sys_enter")}, {p.tp_sys_enter}}}});
-    } else {
-      bpf_program__set_autoload(p.raw_sys_enter, false);  // counting needs only the exit
-      bpf_program__set_autoload(p.tp_sys_enter, false);
-    }
-    s.load_and_attach(skel, points);
+    s.load_and_attach(skel, syscount_hook_points(skel.get(), o.latency));
 
     // Text: "[HH:MM:SS]", then the table, as libbpf-tools prints it.
     const char* time_header = o.ms ? "TIME (ms)" : "TIME (us)";

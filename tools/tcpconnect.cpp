@@ -9,6 +9,7 @@
 #include "inet.h"
 #include "tcpconnect.h"
 #include "tcpconnect.skel.h"
+#include "tcpconnect_hooks.h"
 
 using namespace snoopkit;
 
@@ -53,19 +54,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < ports.size(); ++i) skel->rodata->dports[i] = ports[i];
     skel->rodata->n_dports = static_cast<std::uint32_t>(ports.size());
 
-    // kprobes see the call itself; the tracepoints need no kprobes, and
-    // sys_exit_connect only to report a non-blocking connect() at once.
-    auto& p = skel->progs;
-    auto set_state = Requirement::tracepoint("sock", "inet_sock_set_state");
-    s.load_and_attach(skel,
-                      {{"connect",
-                        {{"kprobe",
-                          {Requirement::kprobe()},
-                          {p.kp_v4_connect, p.kr_v4_connect, p.kp_v6_connect, p.kr_v6_connect}},
-                         {"tracepoint",
-                          {set_state, Requirement::tracepoint("syscalls", "sys_exit_connect")},
-                          {p.tp_set_state, p.tp_exit_connect}},
-                         {"tracepoint-state-only", {set_state}, {p.tp_set_state}}}}});
+    s.load_and_attach(skel, tcpconnect_hook_points(skel.get()));
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});

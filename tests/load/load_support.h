@@ -1,12 +1,17 @@
 #pragma once
 // What every load test needs: the skip-or-fail rule, the BPF preconditions,
-// and checks that the kernel let go of an object's programs, maps and links.
+// checks that the kernel let go of an object's programs, maps and links,
+// and the one round trip every tool's skeleton takes (ToolLoadTest).
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,6 +20,9 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "feature_probe.h"
+#include "hooks.h"
+#include "skeleton.h"
 #include "tracefs.h"
 
 namespace snoopkit::load {
@@ -173,5 +181,133 @@ inline std::size_t expect_attached(const bpf_object_skeleton* s, const RuntimeLi
   }
   return attached;
 }
+
+/// The k-th alternative of every point (its last where it has fewer).
+inline std::vector<int> kth_alternative(const std::vector<HookPoint>& points, std::size_t k) {
+  std::vector<int> chosen;
+  for (const HookPoint& p : points)
+    chosen.push_back(
+        p.alternatives.empty() ? -1 : static_cast<int>(std::min(k, p.alternatives.size() - 1)));
+  return chosen;
+}
+
+/// The programs the chosen alternatives name, each once.
+inline std::set<bpf_program*> chosen_programs(const std::vector<HookPoint>& points,
+                                              const std::vector<int>& chosen) {
+  std::set<bpf_program*> progs;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if (chosen[i] >= 0)
+      for (bpf_program* p : points[i].alternatives[chosen[i]].programs) progs.insert(p);
+  return progs;
+}
+
+/// A tool's hook points as the tool declares them (tools/<tool>_hooks.h,
+/// or a family helper such as block_hook_points), and the rodata its
+/// options set. Both run between open and load, as in the tool.
+template <class Skel>
+using Points = std::function<std::vector<HookPoint>(Skel*)>;
+template <class Skel>
+using Configure = std::function<void(Skel*)>;
+
+/// Every alternative: round_trip's `alternative` for the runtime's choice.
+inline constexpr int kRuntimeChoice = -1;
+
+/// A fixture for BPF load tests: skips (fails under CI) where BPF cannot
+/// load, and gives every skeleton the same round trip.
+class ToolLoadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::string why = bpf_unavailable(&tracefs_); !why.empty()) SKIP_OR_FAIL(why);
+    features_ = std::make_unique<KernelFeatures>(tracefs_);
+  }
+
+  /// Opens Skel, sets the transport (perf: the perf buffer) and the
+  /// rodata (configure), takes the tool's hook points and chooses among
+  /// them as the runtime does, or takes the `alternative`-th of every point
+  /// (see kth_alternative). Loads (verifier), checks that exactly the chosen
+  /// programs loaded, attaches them (the skeleton's links and the runtime's)
+  /// and checks each is attached, destroys the skeleton, and checks the
+  /// kernel let go of every program, map and link. A forced alternative the
+  /// kernel lacks is only verified, not attached; one that needs fentry,
+  /// which does not even load without it, is left to the kernel-matrix VMs
+  /// (a NOTE line says so). Without points, every program loads and attaches
+  /// as the skeleton declares it. Returns how many programs loaded.
+  template <class Skel>
+  std::size_t round_trip(bool perf, const Points<Skel>& points = {},
+                         const Configure<Skel>& configure = {}, int alternative = kRuntimeChoice) {
+    Ids progs, maps;
+    {
+      auto skel = Skeleton<Skel>::open(nullptr);
+      skel->rodata->sk_use_perf = perf;  // rodata: only between open and load
+      if (configure) configure(skel.get());
+      std::vector<HookPoint> pts = points ? points(skel.get()) : std::vector<HookPoint>{};
+      std::vector<int> chosen;
+      if (alternative == kRuntimeChoice) {
+        chosen = choose_hooks(*features_, pts);
+      } else {
+        chosen = kth_alternative(pts, static_cast<std::size_t>(alternative));
+      }
+      bool attach = true;
+      std::string what;
+      for (std::size_t i = 0; i < pts.size(); ++i) {
+        if (chosen[i] < 0) continue;
+        const Alternative& alt = pts[i].alternatives[chosen[i]];
+        what += (what.empty() ? "" : " ") + pts[i].name + "=" + alt.label;
+        if (satisfied(*features_, alt.needs)) continue;
+        attach = false;
+        for (const Requirement& r : alt.needs) {
+          if (r.kind == Requirement::Kind::kFentry) {
+            std::cout << "[   NOTE   ] " << what
+                      << ": this kernel lacks fentry; left to the kernel-matrix VMs\n";
+            return 0;
+          }
+        }
+      }
+      SCOPED_TRACE(what + (attach ? "" : " (verifier only)") + (perf ? ", perf buffer" : ""));
+      apply_hook_choice(pts, chosen);
+      EXPECT_NO_THROW(skel.load());
+      if (::testing::Test::HasFailure()) return 0;
+      progs = prog_ids(skel.obj());
+      maps = map_ids(skel.obj());
+      EXPECT_FALSE(progs.empty());
+      if (!pts.empty()) {
+        EXPECT_EQ(progs.size(), chosen_programs(pts, chosen).size()) << "programs loaded";
+      }
+      if (attach) {
+        EXPECT_NO_THROW(skel.attach());
+        RuntimeLinks rt;
+        EXPECT_NO_THROW(rt.links = attach_links(pts, chosen));
+        std::size_t attached = expect_attached(skel->skeleton, rt);
+        EXPECT_GE(attached, progs.size());
+        // Kernels before 5.15 attach perf events without a BPF link id.
+        std::size_t links = live_links(progs).size();
+        if (links) {
+          EXPECT_EQ(links, attached);
+        }
+      }
+    }
+    expect_released(progs, maps);
+    return progs.size();
+  }
+
+  /// round_trip with the k-th alternative of every point, for each k, on
+  /// both transports: every way the tool may hook passes the verifier here,
+  /// and attaches where this kernel has it.
+  template <class Skel>
+  void every_alternative(const Points<Skel>& points, const Configure<Skel>& configure = {}) {
+    std::size_t n = 0;
+    {
+      auto skel = Skeleton<Skel>::open(nullptr);
+      if (configure) configure(skel.get());
+      for (const HookPoint& p : points(skel.get())) n = std::max(n, p.alternatives.size());
+    }
+    for (std::size_t k = 0; k < n; ++k)
+      for (bool perf : {false, true})
+        round_trip<Skel>(perf, points, configure, static_cast<int>(k));
+  }
+
+  std::string tracefs_;
+  std::unique_ptr<KernelFeatures> features_;
+};
 
 }  // namespace snoopkit::load

@@ -1,5 +1,7 @@
-// Load tests: every skeleton opens, loads (verifier), attaches, and leaves
-// nothing behind in the kernel once its Skeleton owner is gone.
+// Load tests for execsnoop and opensnoop, and for the runtime's hook
+// machinery on their skeletons (apply_hook_choice, attach_links, a failed
+// attach): each opens, loads (verifier), attaches, and leaves nothing
+// behind in the kernel once its Skeleton owner is gone.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -49,44 +51,8 @@ std::vector<HookPoint> opensnoop_points(opensnoop_bpf* s) {
           syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit, false)};
 }
 
-class LoadTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (std::string why = load::bpf_unavailable(&tracefs_); !why.empty()) SKIP_OR_FAIL(why);
-  }
-
-  // Open (+ rodata), choose hooks as the tool does (when it declares hook
-  // points), load, attach, check links, destroy, check the kernel.
-  template <class Skel>
-  void round_trip(bool perf, std::vector<HookPoint> (*points)(Skel*) = nullptr) {
-    Ids progs, maps;
-    {
-      auto skel = Skeleton<Skel>::open(nullptr);
-      skel->rodata->sk_use_perf = perf;  // rodata: only between open and load
-      std::vector<HookPoint> pts = points ? points(skel.get()) : std::vector<HookPoint>{};
-      KernelFeatures features(tracefs_);
-      std::vector<int> chosen = choose_hooks(features, pts);
-      apply_hook_choice(pts, chosen);
-      ASSERT_NO_THROW(skel.load());
-      progs = load::prog_ids(skel.obj());
-      maps = load::map_ids(skel.obj());
-      ASSERT_FALSE(progs.empty());
-      ASSERT_NO_THROW(skel.attach());
-      load::RuntimeLinks rt;
-      ASSERT_NO_THROW(rt.links = attach_links(pts, chosen));
-      std::size_t attached = load::expect_attached(skel->skeleton, rt);
-      EXPECT_GE(attached, progs.size());
-      // Kernels before 5.15 attach perf events without a BPF link id.
-      std::size_t links = load::live_links(progs).size();
-      if (links) {
-        EXPECT_EQ(links, attached);
-      }
-    }
-    load::expect_released(progs, maps);
-  }
-
-  std::string tracefs_;
-};
+// round_trip: one for every tool's skeleton (load_support.h).
+class LoadTest : public load::ToolLoadTest {};
 
 TEST_F(LoadTest, ExecsnoopRingBuffer) {
   round_trip<execsnoop_bpf>(false);
