@@ -81,6 +81,7 @@ void append_text_cell(std::string& out, const Record& r, const Field& f, bool qu
       break;
     case Field::Type::kHistogram:  // blocks: drawn below the line
     case Field::Type::kRecords:
+    case Field::Type::kObject:  // JSON only
       break;
   }
 }
@@ -249,6 +250,12 @@ void append_json_object(std::string& out, const Record& r, bool with_type) {
           }
         }
         out += ']';
+        break;
+      case Field::Type::kObject:
+        if (f.object)
+          append_json_object(out, *f.object, false);
+        else
+          out += "{}";
         break;
     }
   }
