@@ -22,6 +22,7 @@ constexpr std::uint64_t kPageSize = 4096;
 constexpr int kFinalFlushMs = 2000;  // how long a stopping tool waits for a stalled reader
 constexpr std::uint64_t kMaxWaitMs =
     3'600'000;  // one epoll_wait at most: an int, and the loop re-waits
+constexpr std::uint64_t kSweepNs = 5'000'000'000;  // how often cached cgroups that are gone are dropped
 
 // Closes an fd on scope exit.
 struct Fd {
@@ -45,7 +46,8 @@ Session::Session(std::string tool, const CommonOptions& opts, Resolved resolved,
     : tool_(std::move(tool)),
       opts_(opts),
       resolved_(std::move(resolved)),
-      features_(std::move(features)) {
+      features_(std::move(features)),
+      task_context_(resolved_.container) {
   use_perf_ = opts_.perf_buffer;
   if (!use_perf_ && !features_->ring_buffer()) {
     spdlog::info("this kernel has no BPF ring buffer (Linux < 5.8): using the perf buffer");
@@ -83,9 +85,12 @@ void Session::size_maps(const CommonMaps& m) {
   } else {
     bpf_map__set_max_entries(m.events, use_perf_ ? kPageSize : resolved_.buffer_bytes);
   }
+  // Verdicts are kept only for --container; otherwise the map is never read.
+  if (resolved_.container.empty()) bpf_map__set_max_entries(m.container, 1);
 }
 
 void Session::after_load(const CommonMaps& m) {
+  task_context_.set_verdict_map(bpf_map__fd(m.container));
   if (resolved_.cgroup_fd >= 0) {
     std::uint32_t zero = 0;
     int fd = resolved_.cgroup_fd;
@@ -125,6 +130,19 @@ void Session::count_programs(bpf_object* obj) {
 
 void Session::stamp(Record& r, std::uint64_t ktime_ns) const {
   clock_.stamp(r, ktime_ns);
+}
+
+const TaskContextOffsets& Session::task_context_offsets() {
+  if (!task_offsets_) {
+    try {
+      task_offsets_ = snoopkit::task_context_offsets(opts_.btf_path);
+    } catch (const Error& e) {
+      // Not fatal: the events lose only the namespace fields and vpid/vtid.
+      spdlog::warn("task context: {}; mntns, pidns, vpid and vtid will be 0", e.what());
+      task_offsets_ = TaskContextOffsets{};
+    }
+  }
+  return *task_offsets_;
 }
 
 // The policy both loops share: one writer over stdout, stop signals read
@@ -286,6 +304,7 @@ class Session::Loop {
 };
 
 int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format) {
+  if (opts_.show_container) insert_container_column(columns);
   // The record renders only what the output shows: nothing text-only in
   // JSON mode, only the chosen columns in text mode.
   std::vector<std::string> text_keys;
@@ -324,9 +343,14 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
     if (n < 0 && n != -EINTR) throw Error("read events", -n);
     clock_.resync();
   };
+  std::uint64_t next_sweep = Clock::mono_now() + kSweepNs;
   while (loop.wait(static_cast<int>(opts_.latency_ms))) {
     drain();
     if (!loop.batch_done()) return kExitOk;
+    if (Clock::mono_now() >= next_sweep) {
+      task_context_.sweep();
+      next_sweep = Clock::mono_now() + kSweepNs;
+    }
   }
 
   // Final drain: what the kernel queued before the stop is still printed,
