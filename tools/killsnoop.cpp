@@ -12,7 +12,7 @@
 
 using namespace snoopkit;
 
-static_assert(sizeof(killsnoop_event) == 40 + SK_TASK_COMM_LEN);
+static_assert(sizeof(killsnoop_event) == 40 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN);
 
 namespace {
 
@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "--comm",
-           .comm_help = "Trace only senders whose command name contains NAME"});
+           .comm_help = "Trace only senders whose command name contains NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-x,--failed", o.failed, "Trace failed calls only");
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
       s.stamp(r, e->ktime_ns);
       r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       add_kill_fields(r, *e, o.names);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       return true;
     });
   });
