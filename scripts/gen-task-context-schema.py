@@ -71,8 +71,10 @@ CONTAINER = {
         "id": _bytes("The container's full id (64 hex digits for docker, containerd, CRI-O,"
                      " podman)."),
         "id_b64": _b64(),
-        "runtime": _bytes("Which layout named it: \"docker\", \"containerd\", \"cri-o\","
-                          " \"podman\" or \"runc\"."),
+        "runtime": _bytes("Which runtime runs it, from the cgroup path's layout or the"
+                          " runtime's state: \"docker\", \"containerd\", \"cri-o\", \"podman\""
+                          " or \"runc\"; \"\" while neither says (a Kubernetes path whose"
+                          " runtime state is not written yet)."),
         "runtime_b64": _b64(),
         "name": _bytes("The container's name from the runtime's state (runc's state.json"
                        " labels), when known."),
