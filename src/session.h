@@ -51,6 +51,23 @@ class Emit {
 /// throw Error, which ends the run with exit 1.
 using Tick = std::function<void(Emit& emit)>;
 
+/// Writes the offsets sk_task_context() reads at into a skeleton's rodata
+/// (between open and load).
+template <class Rodata>
+void set_task_context_offsets(Rodata& ro, const TaskContextOffsets& t) {
+  ro.sk_off_task_nsproxy = t.task_nsproxy;
+  ro.sk_off_task_thread_pid = t.task_thread_pid;
+  ro.sk_off_task_group_leader = t.task_group_leader;
+  ro.sk_off_nsproxy_mnt_ns = t.nsproxy_mnt_ns;
+  ro.sk_off_mntns_inum = t.mntns_inum;
+  ro.sk_off_pid_level = t.pid_level;
+  ro.sk_off_pid_numbers = t.pid_numbers;
+  ro.sk_sz_upid = t.upid_size;
+  ro.sk_off_upid_nr = t.upid_nr;
+  ro.sk_off_upid_ns = t.upid_ns;
+  ro.sk_off_pidns_inum = t.pidns_inum;
+}
+
 /// The common BPF objects every skeleton has (declared in bpf/snoopkit.bpf.h).
 struct CommonMaps {
   bpf_map* events;       // ring buffer
@@ -87,18 +104,7 @@ class Session {
       ro->sk_targ_comm[i] = i < resolved_.comm.size() ? resolved_.comm[i] : '\0';
     ro->sk_targ_comm_len = static_cast<std::uint32_t>(resolved_.comm.size());
     ro->sk_filter_container = !resolved_.container.empty();
-    const TaskContextOffsets& t = task_context_offsets();
-    ro->sk_off_task_nsproxy = t.task_nsproxy;
-    ro->sk_off_task_thread_pid = t.task_thread_pid;
-    ro->sk_off_task_group_leader = t.task_group_leader;
-    ro->sk_off_nsproxy_mnt_ns = t.nsproxy_mnt_ns;
-    ro->sk_off_mntns_inum = t.mntns_inum;
-    ro->sk_off_pid_level = t.pid_level;
-    ro->sk_off_pid_numbers = t.pid_numbers;
-    ro->sk_sz_upid = t.upid_size;
-    ro->sk_off_upid_nr = t.upid_nr;
-    ro->sk_off_upid_ns = t.upid_ns;
-    ro->sk_off_pidns_inum = t.pidns_inum;
+    set_task_context_offsets(*ro, task_context_offsets());
     size_maps(maps_of(skel));
     return skel;
   }
