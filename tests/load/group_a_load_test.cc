@@ -155,9 +155,11 @@ TEST_F(GroupALoadTest, TaskContextDescribesTheExitingTask) {
   std::string line, root, dev, dir, type, rest;
   while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
     if (type == "cgroup2") root = dir;
-  while (std::getline(cg, line))
-    if (line.rfind("0::", 0) == 0 && !root.empty())
+  while (std::getline(cg, line)) {
+    if (line.rfind("0::", 0) == 0 && !root.empty()) {
       EXPECT_EQ(e->ctx.cgroup_id, inode(root + line.substr(3)));
+    }
+  }
 }
 
 // --- killsnoop ---
