@@ -244,9 +244,13 @@ std::vector<std::vector<std::uint32_t>> find_names(const File& f, Range strings,
     for (unsigned char* p = buf + keep;
          (p = static_cast<unsigned char*>(std::memchr(p, 0, end - p))); ++p) {
       std::size_t at = static_cast<std::size_t>(p - buf);
+      // Most strings end in none of the names: the last byte rules them
+      // out before a compare (one query may ask for a dozen names).
+      const unsigned char last = at > 0 ? p[-1] : 0;
       for (std::size_t i = 0; i < names.size(); ++i) {
         std::size_t len = names[i].size();
-        if (at >= len && std::memcmp(p - len, names[i].data(), len) == 0)
+        if (static_cast<unsigned char>(names[i].back()) != last || at < len) continue;
+        if (std::memcmp(p - len, names[i].data(), len) == 0)
           found[i].push_back(static_cast<std::uint32_t>(base + at - len));
       }
     }
