@@ -138,8 +138,12 @@ std::optional<std::string> RealCgroupFs::path_of(std::uint64_t id) {
   if (use_handles_) {
     auto path = path_by_handle(id);
     if (path) return path;
-    // EPERM without CAP_DAC_READ_SEARCH, EOPNOTSUPP on old kernels: walk.
     if (errno == ESTALE || errno == ENOENT) return std::nullopt;
+    // EPERM without CAP_DAC_READ_SEARCH, EOPNOTSUPP or EINVAL on kernels
+    // without kernfs file handles: it will not work next time either; walk.
+    if (errno == EPERM || errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS) {
+      use_handles_ = false;
+    }
   }
   return path_by_walk(id);
 }

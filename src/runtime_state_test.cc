@@ -1,9 +1,12 @@
 #include "runtime_state.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -139,6 +142,27 @@ TEST_F(RuntimeStateIndexTest, MalformedHugeAndSymlinkedStateIsIgnored) {
     EXPECT_FALSE(index_.by_id(id)) << id;
   }
   EXPECT_EQ(index_.size(), 1u);
+}
+
+TEST_F(RuntimeStateIndexTest, ABadStateFileIsWarnedAboutOnceUnderVerbose) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_st>(log));
+  logger->set_level(spdlog::level::debug);  // what -v sets
+  logger->set_pattern("%l: %v");
+  spdlog::set_default_logger(logger);
+  dir_.write("runc/bad/state.json", "not json");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(index_.by_id("bad"));
+    fs_.clock += RuntimeStateIndex::kRescanInterval;
+  }
+  spdlog::set_default_logger(previous);
+  std::string text = log.str();
+  EXPECT_NE(text.find("runc/bad/state.json"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ignoring"), text.rfind("ignoring")) << text;
+  // At debug level: shown only with -v.
+  EXPECT_EQ(text.rfind("debug: warning: ignoring", 0), 0u) << text;
 }
 
 TEST_F(RuntimeStateIndexTest, SymlinkedRuntimeDirectoryIsNotFollowed) {
