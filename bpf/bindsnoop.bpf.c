@@ -148,6 +148,7 @@ static __always_inline int on_exit(void *ctx, int ret)
 		__builtin_memcpy(e.addr, in.sa + 8, 16);
 
 	e.ktime_ns = bpf_ktime_get_ns();
+	sk_task_context(&e.ctx);
 	e.pid = bpf_get_current_pid_tgid() >> 32;
 	e.tid = tid;
 	e.uid = (__u32)bpf_get_current_uid_gid();

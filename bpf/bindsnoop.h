@@ -20,6 +20,7 @@
 /* One bind() of an IPv4 or IPv6 socket, sent when it returns. */
 struct bindsnoop_event {
 	__u64 ktime_ns;
+	struct sk_task_ctx ctx; /* the task: cgroup, namespaces, pid and tid inside */
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;

@@ -65,6 +65,7 @@ int tp_sched_process_exit(struct trace_event_raw_sched_process_exit *ctx)
 	if (!e)
 		return 0;
 	e->ktime_ns = bpf_ktime_get_ns();
+	sk_task_context(&e->ctx);
 	/* start_time is CLOCK_MONOTONIC ns, like bpf_ktime_get_ns(), since Linux 3.17. */
 	e->start_ns = threads ? BPF_CORE_READ(task, start_time) : BPF_CORE_READ(leader, start_time);
 	e->pid = id >> 32;

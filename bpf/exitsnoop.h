@@ -10,6 +10,7 @@
 
 struct exitsnoop_event {
 	__u64 ktime_ns; /* bpf_ktime_get_ns() at exit */
+	struct sk_task_ctx ctx; /* the task: cgroup, namespaces, pid and tid inside */
 	__u64 start_ns; /* CLOCK_MONOTONIC start: the process's (its leader's), or the thread's with -T */
 	__u32 pid;
 	__u32 tid;

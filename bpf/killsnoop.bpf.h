@@ -57,6 +57,7 @@ static __always_inline int kill_exit(void *ctx, long ret)
 	if (!e)
 		goto out;
 	e->ktime_ns = bpf_ktime_get_ns();
+	sk_task_context(&e->ctx);
 	e->pid = id >> 32;
 	e->tid = tid;
 	e->uid = (__u32)bpf_get_current_uid_gid();

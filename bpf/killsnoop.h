@@ -13,6 +13,7 @@ enum killsnoop_syscall {
 
 struct killsnoop_event {
 	__u64 ktime_ns; /* at syscall return */
+	struct sk_task_ctx ctx; /* the task: cgroup, namespaces, pid and tid inside */
 	__u32 pid; /* sender */
 	__u32 tid;
 	__u32 uid;

@@ -92,6 +92,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	if (!e)
 		goto out;
 	e->ktime_ns = now;
+	sk_task_context(&e->ctx);
 	e->latency_ns = now - a->ts;
 	e->flags = a->flags;
 	__builtin_memcpy(e->num, a->num, sizeof(e->num));

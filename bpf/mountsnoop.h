@@ -40,6 +40,7 @@ enum mountsnoop_syscall {
  */
 struct mountsnoop_event {
 	__u64 ktime_ns; /* at syscall return */
+	struct sk_task_ctx ctx; /* the task: cgroup, namespaces, pid and tid inside */
 	__u64 latency_ns; /* syscall duration */
 	__u64 flags;
 	__u64 num[4];

@@ -22,6 +22,7 @@ int tp_signal_generate(struct trace_event_raw_signal_generate *ctx)
 	if (!e)
 		return 0;
 	e->ktime_ns = bpf_ktime_get_ns();
+	sk_task_context(&e->ctx);
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->uid = (__u32)bpf_get_current_uid_gid();

@@ -8,6 +8,7 @@
 /* From the signal:signal_generate tracepoint, in the sender's context. */
 struct sigsnoop_event {
 	__u64 ktime_ns;
+	struct sk_task_ctx ctx; /* the task: cgroup, namespaces, pid and tid inside */
 	__u32 pid; /* sender (current task) */
 	__u32 tid;
 	__u32 uid;

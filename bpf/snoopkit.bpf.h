@@ -51,6 +51,26 @@ const volatile __u32 sk_targ_uid = (__u32)-1;
 const volatile bool sk_filter_cgroup = false;
 const volatile char sk_targ_comm[SK_TASK_COMM_LEN] = {};
 const volatile __u32 sk_targ_comm_len = 0;
+/* --container: consult sk_container_verdict (user space decides unknown cgroups). */
+const volatile bool sk_filter_container = false;
+
+/*
+ * Kernel struct offsets for sk_task_context(), taken by user space from the
+ * kernel's BTF before load. Plain offsets rather than CO-RE, so that tools
+ * without CO-RE relocations keep sparing libbpf the kernel BTF load. A 0
+ * (unknown) leaves the fields that need it 0.
+ */
+const volatile __u32 sk_off_task_nsproxy = 0; /* task_struct.nsproxy */
+const volatile __u32 sk_off_task_thread_pid = 0; /* task_struct.thread_pid */
+const volatile __u32 sk_off_task_group_leader = 0; /* task_struct.group_leader */
+const volatile __u32 sk_off_nsproxy_mnt_ns = 0; /* nsproxy.mnt_ns */
+const volatile __u32 sk_off_mntns_inum = 0; /* mnt_namespace.ns.inum */
+const volatile __u32 sk_off_pid_level = 0; /* pid.level */
+const volatile __u32 sk_off_pid_numbers = 0; /* pid.numbers */
+const volatile __u32 sk_sz_upid = 0; /* sizeof(struct upid) */
+const volatile __u32 sk_off_upid_nr = 0; /* upid.nr (0 on every kernel so far) */
+const volatile __u32 sk_off_upid_ns = 0; /* upid.ns */
+const volatile __u32 sk_off_pidns_inum = 0; /* pid_namespace.ns.inum */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -87,6 +107,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } sk_cgroup SEC(".maps");
+
+/* --container verdicts by cgroup id; a miss means "send, user space decides". */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096); /* shrunk to 1 by user space when --container is off */
+	__type(key, __u64);
+	__type(value, __u8);
+} sk_container_verdict SEC(".maps");
 
 /* Count one event the transport had no room for. */
 static __always_inline void sk_count_lost(void)
@@ -137,7 +165,62 @@ static __always_inline bool sk_task_wanted(void)
 		return false;
 	if (sk_filter_cgroup && !bpf_current_task_under_cgroup(&sk_cgroup, 0))
 		return false;
+	if (sk_filter_container) {
+		__u64 cg = bpf_get_current_cgroup_id();
+		__u8 *v = bpf_map_lookup_elem(&sk_container_verdict, &cg);
+
+		if (v && *v == SK_CONTAINER_OTHER)
+			return false;
+	}
 	return true;
+}
+
+/* Read a kernel pointer at base + off; NULL when either is unknown. */
+static __always_inline void *sk_read_ptr(void *base, __u32 off)
+{
+	void *p = NULL;
+
+	if (base && off)
+		bpf_probe_read_kernel(&p, sizeof(p), base + off);
+	return p;
+}
+
+/* The number and the namespace inode of a struct pid in its own (deepest) namespace. */
+static __always_inline void sk_pid_in_ns(void *pid, __u32 *nr, __u32 *ns_inum)
+{
+	__u32 level = 0;
+	void *upid, *ns;
+
+	if (!pid || !sk_off_pid_numbers || !sk_sz_upid)
+		return;
+	bpf_probe_read_kernel(&level, sizeof(level), pid + sk_off_pid_level);
+	upid = pid + sk_off_pid_numbers + (__u64)level * sk_sz_upid;
+	bpf_probe_read_kernel(nr, sizeof(*nr), upid + sk_off_upid_nr);
+	ns = sk_read_ptr(upid, sk_off_upid_ns);
+	if (ns && ns_inum && sk_off_pidns_inum)
+		bpf_probe_read_kernel(ns_inum, sizeof(*ns_inum), ns + sk_off_pidns_inum);
+}
+
+/* Fill c with the current task's context (cgroup, namespaces, pid and tid inside). */
+static __always_inline void sk_task_context(struct sk_task_ctx *c)
+{
+	void *task = (void *)bpf_get_current_task();
+	void *nsproxy, *mnt_ns, *leader;
+
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->mntns = 0;
+	c->pidns = 0;
+	c->vpid = 0;
+	c->vtid = 0;
+	/* task->nsproxy->mnt_ns->ns.inum (nsproxy is NULL once the task is exiting) */
+	nsproxy = sk_read_ptr(task, sk_off_task_nsproxy);
+	mnt_ns = sk_read_ptr(nsproxy, sk_off_nsproxy_mnt_ns);
+	if (mnt_ns && sk_off_mntns_inum)
+		bpf_probe_read_kernel(&c->mntns, sizeof(c->mntns), mnt_ns + sk_off_mntns_inum);
+	/* task->thread_pid: the tid and the pid namespace; the leader's: the pid */
+	sk_pid_in_ns(sk_read_ptr(task, sk_off_task_thread_pid), &c->vtid, &c->pidns);
+	leader = sk_read_ptr(task, sk_off_task_group_leader);
+	sk_pid_in_ns(sk_read_ptr(leader, sk_off_task_thread_pid), &c->vpid, NULL);
 }
 
 /* The comm filter, for hooks where current->comm is the name to match. */

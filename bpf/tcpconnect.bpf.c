@@ -55,6 +55,7 @@ static __always_inline void fill_task(struct tcpconnect_event *e)
 	__u64 id = bpf_get_current_pid_tgid();
 
 	e->ktime_ns = bpf_ktime_get_ns();
+	sk_task_context(&e->ctx);
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->uid = (__u32)bpf_get_current_uid_gid();

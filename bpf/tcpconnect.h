@@ -10,6 +10,7 @@
 /* One active TCP open: a connect() that sent a SYN. */
 struct tcpconnect_event {
 	__u64 ktime_ns; /* when the SYN was queued (the connect() call) */
+	struct sk_task_ctx ctx; /* the task: cgroup, namespaces, pid and tid inside */
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;

@@ -21,6 +21,7 @@ const volatile __u32 n_rports = 0;
 
 struct session {
 	__u64 start_ns;
+	struct sk_task_ctx ctx; /* the owner's, once known */
 	__u32 pid;
 	__u32 uid;
 	char comm[SK_TASK_COMM_LEN];
@@ -55,7 +56,7 @@ static __always_inline bool port_listed(const volatile __u16 *list, __u32 n, __u
 static __always_inline bool task_filtered(void)
 {
 	return sk_targ_tgid || sk_targ_tid || sk_targ_uid != (__u32)-1 || sk_filter_cgroup ||
-	       sk_targ_comm_len;
+	       sk_targ_comm_len || sk_filter_container;
 }
 
 /* Called only where the current task is the socket's user (process context). */
@@ -65,6 +66,7 @@ static __always_inline void set_owner(struct session *s)
 	s->uid = (__u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	s->wanted = sk_task_wanted() && sk_comm_matches(s->comm);
+	sk_task_context(&s->ctx);
 	s->owner_known = 1;
 }
 
@@ -151,6 +153,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	e->tx_bytes = tx_data_bytes((struct tcp_sock *)sk, &copy);
 	e->rx_bytes = rx_data_bytes((struct tcp_sock *)sk);
 	e->pid = copy.pid;
+	e->ctx = copy.ctx;
 	e->uid = copy.uid;
 	e->family = ctx->family;
 	e->sport = ctx->sport;

@@ -14,6 +14,7 @@
 /* One TCP session, sent when its socket reaches TCP_CLOSE. */
 struct tcplife_event {
 	__u64 ktime_ns;    /* when the session closed */
+	struct sk_task_ctx ctx; /* the owner's (see TCPLIFE_F_OWNER_KNOWN) */
 	__u64 duration_ns; /* from SYN_SENT (or SYN_RECV, when accepted) to CLOSE */
 	__u64 tx_bytes;    /* tcp_sock.bytes_acked: bytes sent and acknowledged */
 	__u64 rx_bytes;    /* tcp_sock.bytes_received: bytes received in sequence */

@@ -15,8 +15,10 @@ packages=(
   # build
   build-essential cmake pkg-config clang llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev libcli11-dev libspdlog-dev
+  nlohmann-json3-dev
   # tests: unit, runtime, sanitizer and fuzz builds (clang's runtimes)
   googletest libgtest-dev jq python3 python3-jsonschema util-linux iproute2
+  runc busybox-static
   libclang-rt-14-dev bpftool
   # tests: packaging
   dpkg-dev rpm lintian rpmlint man-db bash-completion fakeroot file

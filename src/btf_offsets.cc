@@ -245,9 +245,13 @@ std::vector<std::vector<std::uint32_t>> find_names(const File& f, Range strings,
     for (unsigned char* p = buf + keep;
          (p = static_cast<unsigned char*>(std::memchr(p, 0, end - p))); ++p) {
       std::size_t at = static_cast<std::size_t>(p - buf);
+      // Most strings end in none of the names: the last byte rules them
+      // out before a compare (one query may ask for a dozen names).
+      const unsigned char last = at > 0 ? p[-1] : 0;
       for (std::size_t i = 0; i < names.size(); ++i) {
         std::size_t len = names[i].size();
-        if (at >= len && std::memcmp(p - len, names[i].data(), len) == 0)
+        if (static_cast<unsigned char>(names[i].back()) != last || at < len) continue;
+        if (std::memcmp(p - len, names[i].data(), len) == 0)
           found[i].push_back(static_cast<std::uint32_t>(base + at - len));
       }
     }
@@ -333,10 +337,16 @@ bool has(const std::vector<std::uint32_t>& sorted, std::uint32_t v) {
 
 }  // namespace
 
-std::vector<std::uint32_t> btf_member_offsets(const std::string& path, std::string_view struct_name,
-                                              const std::vector<std::string_view>& members) {
-  std::vector<std::string_view> names{struct_name};
-  names.insert(names.end(), members.begin(), members.end());
+std::vector<StructLayout> btf_struct_layouts(const std::string& path,
+                                             const std::vector<StructQuery>& queries) {
+  // One name list for the string scan: every struct name, then every member.
+  std::vector<std::string_view> names;
+  for (const auto& q : queries) names.push_back(q.name);
+  std::vector<std::size_t> first_member;  // index in names of each query's first member
+  for (const auto& q : queries) {
+    first_member.push_back(names.size());
+    names.insert(names.end(), q.members.begin(), q.members.end());
+  }
   for (auto n : names)
     if (n.empty() || n.size() > kMaxName)
       throw Error("look up BTF name '" + std::string(n) + "'", EINVAL);
@@ -345,64 +355,106 @@ std::vector<std::uint32_t> btf_member_offsets(const std::string& path, std::stri
   const Sections sec = read_header(f, locate_btf(f));
   auto buf = std::make_unique<unsigned char[]>(kBufferSize);
   const auto where = find_names(f, sec.strings, names, buf.get());
-  const std::string outer_name = "struct " + std::string(struct_name);
+  auto outer_name = [&](std::size_t q) { return "struct " + std::string(queries[q].name); };
 
-  // The struct itself: kind STRUCT, not a forward declaration or a union.
+  // The structs themselves, in one walk: the first of kind STRUCT (not a
+  // forward declaration or a union) of each name.
+  std::vector<std::optional<std::uint32_t>> size(queries.size());
+  std::vector<std::size_t> owner;  // query of each kept struct, in walk order
   std::vector<Composite> found =
-      collect(f, sec.types, buf.get(), 1, [&](std::uint32_t, const btf_type& t) {
-        return BTF_INFO_KIND(t.info) == BTF_KIND_STRUCT && has(where[0], t.name_off);
+      collect(f, sec.types, buf.get(), queries.size(), [&](std::uint32_t, const btf_type& t) {
+        if (BTF_INFO_KIND(t.info) != BTF_KIND_STRUCT) return false;
+        for (std::size_t q = 0; q < queries.size(); ++q) {
+          if (size[q] || !has(where[q], t.name_off)) continue;
+          size[q] = t.size;
+          owner.push_back(q);
+          return true;
+        }
+        return false;
       });
-  if (found.empty()) f.fail("no " + outer_name);
+  for (std::size_t q = 0; q < queries.size(); ++q)
+    if (!size[q]) f.fail("no " + outer_name(q));
 
-  // Search level by level: the struct's own members, then those of its
-  // anonymous struct and union members (one more walk per level).
-  std::vector<std::optional<std::uint64_t>> bits(members.size());
-  std::vector<std::pair<Composite, std::uint64_t>> level;  // each with its bit offset in the struct
-  level.emplace_back(std::move(found[0]), 0);
+  // Search level by level: the structs' own members, then those of their
+  // anonymous struct and union members (one more walk per level, shared by
+  // every query).
+  struct Level {
+    Composite c;
+    std::size_t query;
+    std::uint64_t base;  // bit offset in the queried struct
+  };
+  std::vector<std::vector<std::optional<std::uint64_t>>> bits(queries.size());
+  for (std::size_t q = 0; q < queries.size(); ++q) bits[q].resize(queries[q].members.size());
+  std::vector<Level> level;
+  for (std::size_t k = 0; k < found.size(); ++k) level.push_back({std::move(found[k]), owner[k], 0});
   for (int depth = 0;; ++depth) {
-    std::vector<std::pair<std::uint32_t, std::uint64_t>> anonymous;  // type id, bit offset
-    for (const auto& [c, base] : level) {
+    struct Anonymous {
+      std::uint32_t type;
+      std::size_t query;
+      std::uint64_t at;
+    };
+    std::vector<Anonymous> anonymous;
+    for (const auto& [c, q, base] : level) {
+      const auto& members = queries[q].members;
       for (const btf_member& m : c.members) {
         std::uint64_t at = base + (c.kind_flag ? BTF_MEMBER_BIT_OFFSET(m.offset) : m.offset);
         std::uint32_t bitfield = c.kind_flag ? BTF_MEMBER_BITFIELD_SIZE(m.offset) : 0;
         if (m.name_off == 0) {
-          if (bitfield == 0) anonymous.emplace_back(m.type, at);  // not unnamed padding
+          if (bitfield == 0) anonymous.push_back({m.type, q, at});  // not unnamed padding
           continue;
         }
         for (std::size_t i = 0; i < members.size(); ++i) {
-          if (bits[i] || !has(where[i + 1], m.name_off)) continue;
-          std::string member = outer_name + " member " + std::string(members[i]);
+          if (bits[q][i] || !has(where[first_member[q] + i], m.name_off)) continue;
+          std::string member = outer_name(q) + " member " + std::string(members[i]);
           if (bitfield != 0) f.fail(member + " is a bitfield");
           if (at % 8 != 0) f.fail(member + " does not start on a byte");
-          bits[i] = at;
+          bits[q][i] = at;
         }
       }
     }
-    auto missing = std::find(bits.begin(), bits.end(), std::nullopt);
-    if (missing == bits.end()) break;
+    // Only queries that still miss a member search their anonymous members.
+    std::optional<std::pair<std::size_t, std::size_t>> missing;
+    std::vector<bool> open(queries.size(), false);
+    for (std::size_t q = 0; q < queries.size(); ++q) {
+      auto it = std::find(bits[q].begin(), bits[q].end(), std::nullopt);
+      if (it == bits[q].end()) continue;
+      open[q] = true;
+      if (!missing) missing.emplace(q, static_cast<std::size_t>(it - bits[q].begin()));
+    }
+    if (!missing) break;
+    std::erase_if(anonymous, [&](const Anonymous& a) { return !open[a.query]; });
     if (anonymous.empty() || depth == kMaxNesting)
-      f.fail(outer_name + " has no member " + std::string(members[missing - bits.begin()]));
+      f.fail(outer_name(missing->first) + " has no member " +
+             std::string(queries[missing->first].members[missing->second]));
 
     std::vector<std::uint32_t> ids;
-    for (const auto& a : anonymous) ids.push_back(a.first);
+    for (const auto& a : anonymous) ids.push_back(a.type);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<Composite> inner =
         collect(f, sec.types, buf.get(), ids.size(),
                 [&](std::uint32_t id, const btf_type&) { return has(ids, id); });
     level.clear();
-    for (const auto& [id, at] : anonymous) {
+    for (const auto& a : anonymous) {
       for (const Composite& c : inner)
-        if (c.id == id) level.emplace_back(c, at);
+        if (c.id == a.type) level.push_back({c, a.query, a.at});
     }
   }
 
-  std::vector<std::uint32_t> bytes;
-  for (const auto& b : bits) {
-    if (*b / 8 > UINT32_MAX) f.fail(outer_name + " is larger than 4 GiB");
-    bytes.push_back(static_cast<std::uint32_t>(*b / 8));
+  std::vector<StructLayout> out(queries.size());
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    out[q].size = *size[q];
+    for (const auto& b : bits[q]) {
+      if (*b / 8 > UINT32_MAX) f.fail(outer_name(q) + " is larger than 4 GiB");
+      out[q].offsets.push_back(static_cast<std::uint32_t>(*b / 8));
+    }
   }
-  return bytes;
+  return out;
+}
+
+std::vector<std::uint32_t> btf_member_offsets(const std::string& path, std::string_view struct_name,
+                                              const std::vector<std::string_view>& members) {
+  return btf_struct_layouts(path, {{struct_name, members}})[0].offsets;
 }
 
 TaskOffsets task_offsets(const std::string& btf_path) {
@@ -414,6 +466,31 @@ TaskOffsets task_offsets(const std::string& btf_path) {
     throw Error("BTF file " + path + ": struct task_struct puts real_parent or tgid at offset 0", 0,
                 kHint);
   return {off[0], off[1]};
+}
+
+TaskContextOffsets task_context_offsets(const std::string& btf_path) {
+  const std::string path = btf_path.empty() ? kKernelBtfPath : btf_path;
+  const auto l = btf_struct_layouts(
+      path, {{"task_struct", {"nsproxy", "thread_pid", "group_leader"}},
+             {"nsproxy", {"mnt_ns"}},
+             {"mnt_namespace", {"ns"}},
+             {"ns_common", {"inum"}},
+             {"pid", {"level", "numbers"}},
+             {"upid", {"nr", "ns"}},
+             {"pid_namespace", {"ns"}}});
+  TaskContextOffsets o;
+  o.task_nsproxy = l[0].offsets[0];
+  o.task_thread_pid = l[0].offsets[1];
+  o.task_group_leader = l[0].offsets[2];
+  o.nsproxy_mnt_ns = l[1].offsets[0];
+  o.mntns_inum = l[2].offsets[0] + l[3].offsets[0];
+  o.pid_level = l[4].offsets[0];
+  o.pid_numbers = l[4].offsets[1];
+  o.upid_size = l[5].size;
+  o.upid_nr = l[5].offsets[0];
+  o.upid_ns = l[5].offsets[1];
+  o.pidns_inum = l[6].offsets[0] + l[3].offsets[0];
+  return o;
 }
 
 }  // namespace snoopkit

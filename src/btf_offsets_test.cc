@@ -210,6 +210,43 @@ TEST_F(BtfOffsetsTest, GenericLookupKeepsTheOrderAsked) {
   EXPECT_EQ(off, (std::vector<std::uint32_t>{1200, 0, 1168, 1172}));
 }
 
+TEST_F(BtfOffsetsTest, SeveralStructsInOneQueryWithSizes) {
+  BtfBuilder b = kernel_like();
+  std::uint32_t i = b.int_type("unsigned int", 4);
+  std::uint32_t ptr = b.add(BTF_KIND_PTR, 0, 0, 0);
+  b.composite(BTF_KIND_STRUCT, b.str("upid"), 16, {{b.str("nr"), i, 0}, {b.str("ns"), ptr, 64}});
+  // A second struct of a name already found does not replace the first.
+  b.composite(BTF_KIND_STRUCT, b.str("upid"), 32, {{b.str("nr"), i, 64}, {b.str("ns"), ptr, 128}});
+  b.composite(BTF_KIND_STRUCT, b.str("pid"), 96,
+              {{b.str("level"), i, 32}, {b.str("numbers"), ptr, 80 * 8}});
+  const auto l = btf_struct_layouts(write(b.blob()), {{"pid", {"numbers", "level"}},
+                                                      {"upid", {"ns", "nr"}},
+                                                      {"task_struct", {"tgid"}}});
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].size, 96u);
+  EXPECT_EQ(l[0].offsets, (std::vector<std::uint32_t>{80, 4}));
+  EXPECT_EQ(l[1].size, 16u);
+  EXPECT_EQ(l[1].offsets, (std::vector<std::uint32_t>{8, 0}));
+  EXPECT_EQ(l[2].size, 4096u);
+  EXPECT_EQ(l[2].offsets, (std::vector<std::uint32_t>{1172}));
+}
+
+TEST_F(BtfOffsetsTest, SeveralStructsNameTheOneThatIsMissing) {
+  const std::string path = write(kernel_like().blob());
+  try {
+    btf_struct_layouts(path, {{"task_struct", {"tgid"}}, {"nsproxy", {"mnt_ns"}}});
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no struct nsproxy"));
+  }
+  try {
+    btf_struct_layouts(path, {{"task_struct", {"tgid", "nsproxy"}}});
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("struct task_struct has no member nsproxy"));
+  }
+}
+
 TEST_F(BtfOffsetsTest, MembersInsideAnonymousUnionsAndStructs) {
   BtfBuilder b;
   std::uint32_t i = b.int_type("int", 4);  // 1
@@ -416,6 +453,51 @@ TEST_F(BtfOffsetsTest, RealKernelBtfMatchesLibbpf) {
   const TaskOffsets e = task_offsets(write(elf_with_btf(raw)));
   EXPECT_EQ(e.real_parent, *real_parent);
   EXPECT_EQ(e.tgid, *tgid);
+}
+
+TEST_F(BtfOffsetsTest, RealKernelTaskContextMatchesLibbpf) {
+  if (access(kKernelBtfPath, R_OK) != 0) GTEST_SKIP() << "no readable " << kKernelBtfPath;
+  btf* b = btf__parse(kKernelBtfPath, nullptr);
+  ASSERT_NE(b, nullptr);
+  // Byte offset of a direct member, and a struct's size, as libbpf sees them.
+  auto type = [&](const char* name) {
+    int id = btf__find_by_name_kind(b, name, BTF_KIND_STRUCT);
+    return id > 0 ? btf__type_by_id(b, id) : nullptr;
+  };
+  auto at = [&](const char* st, std::string_view name) -> std::uint32_t {
+    const btf_type* t = type(st);
+    if (!t) return UINT32_MAX;
+    const btf_member* m = btf_members(t);
+    for (std::uint32_t k = 0; k < btf_vlen(t); ++k, ++m)
+      if (name == btf__name_by_offset(b, m->name_off)) return btf_member_bit_offset(t, k) / 8;
+    return UINT32_MAX;
+  };
+  TaskContextOffsets want;
+  want.task_nsproxy = at("task_struct", "nsproxy");
+  want.task_thread_pid = at("task_struct", "thread_pid");
+  want.task_group_leader = at("task_struct", "group_leader");
+  want.nsproxy_mnt_ns = at("nsproxy", "mnt_ns");
+  want.mntns_inum = at("mnt_namespace", "ns") + at("ns_common", "inum");
+  want.pid_level = at("pid", "level");
+  want.pid_numbers = at("pid", "numbers");
+  want.upid_size = type("upid") ? type("upid")->size : 0;
+  want.upid_nr = at("upid", "nr");
+  want.upid_ns = at("upid", "ns");
+  want.pidns_inum = at("pid_namespace", "ns") + at("ns_common", "inum");
+  btf__free(b);
+
+  const TaskContextOffsets got = task_context_offsets("");
+  EXPECT_EQ(got.task_nsproxy, want.task_nsproxy);
+  EXPECT_EQ(got.task_thread_pid, want.task_thread_pid);
+  EXPECT_EQ(got.task_group_leader, want.task_group_leader);
+  EXPECT_EQ(got.nsproxy_mnt_ns, want.nsproxy_mnt_ns);
+  EXPECT_EQ(got.mntns_inum, want.mntns_inum);
+  EXPECT_EQ(got.pid_level, want.pid_level);
+  EXPECT_EQ(got.pid_numbers, want.pid_numbers);
+  EXPECT_EQ(got.upid_size, want.upid_size);
+  EXPECT_EQ(got.upid_nr, want.upid_nr);
+  EXPECT_EQ(got.upid_ns, want.upid_ns);
+  EXPECT_EQ(got.pidns_inum, want.pidns_inum);
 }
 
 }  // namespace

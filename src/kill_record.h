@@ -31,7 +31,8 @@ inline FilterFlags signal_sender_filters() {
           .uid = "-u,--uid",
           .cgroup = "-c,--cgroup",
           .comm = "--comm",
-          .comm_help = "Trace only senders whose command name contains NAME"};
+          .comm_help = "Trace only senders whose command name contains NAME",
+          .container = true};
 }
 
 /// Adds -n/--name and -s/--signal, and the check that parses -s (a usage

@@ -10,7 +10,7 @@
 namespace snoopkit {
 namespace {
 
-static_assert(sizeof(killsnoop_event) == 40 + SK_TASK_COMM_LEN);
+static_assert(sizeof(killsnoop_event) == 40 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN);
 
 killsnoop_event event(std::uint32_t syscall, int tpid, int ttid, int sig, int ret) {
   killsnoop_event e{};

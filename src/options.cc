@@ -118,6 +118,14 @@ void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
         ->check(non_empty());
   if (!f.comm.empty())
     app.add_option(f.comm, o.comm, f.comm_help)->type_name("NAME")->check(non_empty());
+  if (f.container) {
+    app.add_option("--container", o.container,
+                   "Trace only this container: a prefix of its id, or its whole name")
+        ->type_name("ID|NAME")
+        ->check(non_empty());
+    app.add_flag("--show-container", o.show_container,
+                 "Add a CONTAINER column: the container's name, else its 12-character id");
+  }
 }
 
 std::uint32_t parse_pid(const std::string& text, const char* what) {
@@ -157,6 +165,16 @@ int open_cgroup_v2(const std::string& path) {
   return fd;
 }
 
+std::string parse_container(const std::string& text) {
+  constexpr std::size_t kMaxContainer = 255;
+  if (text.empty() || text.size() > kMaxContainer)
+    throw UsageError("invalid --container '" + text + "': expected a container id prefix or name of 1 to 255 bytes");
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f)
+      throw UsageError("invalid --container: a container id or name has no control characters");
+  return text;
+}
+
 std::uint64_t parse_buffer_size(const std::string& text) {
   std::size_t i = 0;
   while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
@@ -186,6 +204,7 @@ Resolved resolve(const CommonOptions& o) {
     r.comm = o.comm;
   }
   r.buffer_bytes = parse_buffer_size(o.buffer_size);
+  if (!o.container.empty()) r.container = parse_container(o.container);
   // Last: the only check that holds a resource.
   if (!o.cgroup.empty()) r.cgroup_fd = open_cgroup_v2(o.cgroup);
   return r;

@@ -25,6 +25,8 @@ struct CommonOptions {
 
   // Filters, registered by the tools that offer them (flags as libbpf-tools).
   std::string pid, tid, uid, cgroup, comm;
+  std::string container;  // --container ID|NAME
+  bool show_container = false;
 };
 
 /// Which common filters a tool offers, with its own flag names and help.
@@ -38,6 +40,7 @@ struct FilterFlags {
   std::string cgroup;
   std::string comm;
   std::string comm_help = "Trace only commands whose name contains NAME";
+  bool container = false;  // --container and --show-container (tools whose events describe a task)
 };
 
 /// Longest --duration / interval accepted: beyond it a deadline in
@@ -74,6 +77,7 @@ struct Resolved {
   int cgroup_fd = -1;  // open cgroup v2 directory, or -1
   std::string comm;    // at most 15 bytes
   std::uint64_t buffer_bytes = 0;  // power of two, >= 4096
+  std::string container;           // "" : no container filter
 };
 
 /// Checks and parses every option; throws UsageError with one clear line.
@@ -86,6 +90,9 @@ std::uint32_t parse_pid(const std::string& text, const char* what = "PID");
 std::uint32_t parse_uid(const std::string& text);
 /// Opens a cgroup v2 directory (O_RDONLY); throws UsageError otherwise.
 int open_cgroup_v2(const std::string& path);
+/// A --container value: a container id prefix or a name (at most 255 bytes,
+/// no control bytes); throws UsageError otherwise.
+std::string parse_container(const std::string& text);
 /// "64K", "1M", "4096": bytes, rounded up to a power of two in [4 KiB, 1 GiB].
 std::uint64_t parse_buffer_size(const std::string& text);
 

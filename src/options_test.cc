@@ -260,6 +260,41 @@ TEST_F(Cli, FiltersRegisteredWithToolFlags) {
   EXPECT_EQ(opts_.comm, "bash");
 }
 
+TEST(ParseContainer, AcceptsIdPrefixesAndNames) {
+  EXPECT_EQ(parse_container("3f2a"), "3f2a");
+  EXPECT_EQ(parse_container("web-1.prod_x"), "web-1.prod_x");
+  EXPECT_EQ(parse_container(std::string(255, 'a')), std::string(255, 'a'));
+}
+
+TEST(ParseContainer, RejectsEmptyLongAndControlBytes) {
+  for (const std::string& bad : {std::string(), std::string(256, 'a'), std::string("a\nb"),
+                                std::string("\x1b[2J"), std::string("a\x7f")})
+    EXPECT_THROW(parse_container(bad), UsageError) << bad.size();
+}
+
+TEST(Resolve, ChecksContainer) {
+  CommonOptions o;
+  EXPECT_EQ(resolve(o).container, "");
+  o.container = "abc";
+  EXPECT_EQ(resolve(o).container, "abc");
+  o.container = "a\tb";
+  EXPECT_THROW(resolve(o), UsageError);
+}
+
+TEST_F(Cli, ContainerOptionsOnlyForTaskTools) {
+  EXPECT_THROW(parse({"--container", "abc"}), CLI::ParseError);
+}
+
+TEST_F(Cli, ContainerOptionsRegistered) {
+  parse({"--container", "abc", "--show-container"}, {.container = true});
+  EXPECT_EQ(opts_.container, "abc");
+  EXPECT_TRUE(opts_.show_container);
+}
+
+TEST_F(Cli, ContainerMustNotBeEmpty) {
+  EXPECT_THROW(parse({"--container", ""}, {.container = true}), CLI::ValidationError);
+}
+
 TEST_F(Cli, OnlyNamedFiltersRegistered) {
   EXPECT_THROW(parse({"--tid", "1"}, {.pid = "-p,--pid"}), CLI::ParseError);
 }

@@ -85,6 +85,7 @@ void append_text_cell(std::string& out, const Record& r, const Field& f, const C
       break;
     case Field::Type::kHistogram:  // blocks: drawn below the line
     case Field::Type::kRecords:
+    case Field::Type::kObject:  // JSON only
       break;
   }
 }
@@ -253,6 +254,12 @@ void append_json_object(std::string& out, const Record& r, bool with_type) {
           }
         }
         out += ']';
+        break;
+      case Field::Type::kObject:
+        if (f.object)
+          append_json_object(out, *f.object, false);
+        else
+          out += "{}";
         break;
     }
   }

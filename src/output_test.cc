@@ -234,6 +234,30 @@ TEST(JsonWriter, BytesListAndBase64Array) {
             "\"bad\":[\"ls\",\"\xEF\xBF\xBD\",\"\"],\"bad_b64\":[\"bHM=\",\"/w==\",\"\"]}\n");
 }
 
+TEST(JsonWriter, NestsObjectsWithoutTheirType) {
+  Record pod;
+  pod.set_type("ignored");
+  pod.add_bytes("uid", "u-1");
+  pod.add_bytes("name", "a\nb\x80");
+  Record container;
+  container.add_bytes("id", "abc");
+  container.add_object("pod", pod);
+  Record empty;
+  Record r;
+  r.set_type("exit");
+  r.add_uint("pid", 1);
+  r.add_object("container", container);
+  r.add_object("none", empty);
+  r.add_uint("after", 2);
+  EXPECT_EQ(json_line(r),
+            R"({"type":"exit","pid":1,"container":{"id":"abc","pod":{"uid":"u-1",)"
+            "\"name\":\"a\\nb\xEF\xBF\xBD\",\"name_b64\":\"YQpigA==\"}},"
+            R"("none":{},"after":2})"
+            "\n");
+  const std::string line = json_line(r);
+  EXPECT_TRUE(JsonParser::parse(line.substr(0, line.size() - 1)).has_value());
+}
+
 TEST(JsonWriter, EscapesHostileBytesIntoOneStrictLine) {
   Record r;
   r.set_type("exec");
@@ -360,6 +384,18 @@ TEST(TextWriter, QuoteModeWrapsEachItem) {
   w.write(r);
   EXPECT_EQ(sink.buffer(), R"("ls" "a b" "x\"y" "" ls a b x"y  "q\"\\")"
                            "\n");
+}
+
+TEST(TextWriter, NeverShowsObjects) {
+  Sink sink(-1);
+  TextWriter w(sink, {col("C", "container", 4), col("N", "n", 0)});
+  Record inner;
+  inner.add_bytes("id", "abc\n");
+  Record r;
+  r.add_object("container", inner);
+  r.add_uint("n", 5);
+  w.write(r);
+  EXPECT_EQ(sink.buffer(), "     5\n");
 }
 
 TEST(TextWriter, MatchesOnlyTextFields) {

@@ -106,6 +106,13 @@ Field& Record::add_records(std::string_view key, const std::vector<Record>& rows
   return f;
 }
 
+Field& Record::add_object(std::string_view key, const Record& obj) {
+  Field& f = push(key, Field::Type::kObject);
+  f.object = &obj;
+  f.in_text = false;
+  return f;
+}
+
 const Field* Record::find(std::string_view key) const {
   for (const Field& f : fields_) {
     if (f.key == key) return &f;

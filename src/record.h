@@ -27,6 +27,7 @@ struct Field {
     kRaw,        // pre-rendered ASCII text (time stamps, octal): JSON string
     kHistogram,  // buckets: JSON array of {"low","high","count"}; text: log2 bars below the line
     kRecords,    // nested records: JSON array of objects; text: a table below the line
+    kObject,     // one nested record: JSON object; text: not shown
   };
   std::string_view key;
   Type type = Type::kInt;
@@ -39,6 +40,7 @@ struct Field {
   std::size_t list_begin = 0, list_end = 0;      // kBytesList: range in Record::items()
   const Histogram* histogram = nullptr;          // kHistogram
   const std::vector<Record>* records = nullptr;  // kRecords
+  const Record* object = nullptr;                // kObject
 };
 
 /// A reusable record. Views handed to it must outlive the next render;
@@ -83,6 +85,10 @@ class Record {
   /// Adds a list of records, e.g. the rows of a top-N table (a view: rows
   /// must outlive the next render). Their types are not rendered.
   Field& add_records(std::string_view key, const std::vector<Record>& rows);
+
+  /// Adds a nested object, e.g. {"id":..,"pod":{..}} (a view: obj must
+  /// outlive the next render). Its type is not rendered; text never shows it.
+  Field& add_object(std::string_view key, const Record& obj);
 
   const std::vector<Field>& fields() const { return fields_; }
   const std::vector<std::string_view>& items() const { return items_; }

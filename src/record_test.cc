@@ -75,6 +75,16 @@ TEST(Record, BytesListRecordsRangesInItems) {
   EXPECT_EQ(r.items()[4], "B=2");
 }
 
+TEST(Record, ObjectIsAJsonOnlyView) {
+  Record inner;
+  Record r;
+  const Field& f = r.add_object("container", inner);
+  EXPECT_EQ(f.type, Field::Type::kObject);
+  EXPECT_EQ(f.object, &inner);
+  EXPECT_TRUE(f.in_json);
+  EXPECT_FALSE(f.in_text);
+}
+
 TEST(Record, FindReturnsFirstMatchOrNull) {
   Record r;
   r.add_int("a", 1);

@@ -17,6 +17,8 @@ namespace snoopkit {
 namespace {
 
 constexpr std::uint64_t kPageSize = 4096;
+constexpr std::uint64_t kSweepNs = 5'000'000'000;  // how often cached cgroups that are gone are dropped
+
 std::uint64_t read_lost(bpf_map* stats) {
   std::uint32_t key = SK_STAT_LOST;
   std::uint64_t value = 0;
@@ -31,7 +33,8 @@ Session::Session(std::string tool, const CommonOptions& opts, Resolved resolved,
     : tool_(std::move(tool)),
       opts_(opts),
       resolved_(std::move(resolved)),
-      features_(std::move(features)) {
+      features_(std::move(features)),
+      task_context_(resolved_.container) {
   use_perf_ = opts_.perf_buffer;
   if (!use_perf_ && !features_->ring_buffer()) {
     spdlog::info("this kernel has no BPF ring buffer (Linux < 5.8): using the perf buffer");
@@ -69,9 +72,12 @@ void Session::size_maps(const CommonMaps& m) {
   } else {
     bpf_map__set_max_entries(m.events, use_perf_ ? kPageSize : resolved_.buffer_bytes);
   }
+  // Verdicts are kept only for --container; otherwise the map is never read.
+  if (resolved_.container.empty()) bpf_map__set_max_entries(m.container, 1);
 }
 
 void Session::after_load(const CommonMaps& m) {
+  task_context_.set_verdict_map(bpf_map__fd(m.container));
   if (resolved_.cgroup_fd >= 0) {
     std::uint32_t zero = 0;
     int fd = resolved_.cgroup_fd;
@@ -113,11 +119,25 @@ void Session::stamp(Record& r, std::uint64_t ktime_ns) const {
   clock_.stamp(r, ktime_ns);
 }
 
+const TaskContextOffsets& Session::task_context_offsets() {
+  if (!task_offsets_) {
+    try {
+      task_offsets_ = snoopkit::task_context_offsets(opts_.btf_path);
+    } catch (const Error& e) {
+      // Not fatal: the events lose only the namespace fields and vpid/vtid.
+      spdlog::warn("task context: {}; mntns, pidns, vpid and vtid will be 0", e.what());
+      task_offsets_ = TaskContextOffsets{};
+    }
+  }
+  return *task_offsets_;
+}
+
 std::string Session::ready_what(const std::string& via) const {
   return fmt::format("{} programs attached via {} ({})", programs_, via, hooks_);
 }
 
 int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatter format) {
+  if (opts_.show_container) insert_container_column(columns);
   // The record renders only what the output shows: nothing text-only in
   // JSON mode, only the chosen columns in text mode.
   std::vector<std::string> text_keys;
@@ -143,10 +163,15 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
   writer->begin();
   loop.ready(ready_what(transport->name()));
 
+  std::uint64_t next_sweep = Clock::mono_now() + kSweepNs;
   bool stopped = loop.pump([&] {
     loop.begin_drain();
     int n = transport->consume();
     if (n < 0 && n != -EINTR) throw Error("read events", -n);
+    if (Clock::mono_now() >= next_sweep) {
+      task_context_.sweep();
+      next_sweep = Clock::mono_now() + kSweepNs;
+    }
   });
   if (!stopped) return kExitOk;
   if (transport->reported_lost())

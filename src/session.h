@@ -5,13 +5,16 @@
 // tools or report(skel, columns, interval, tick) for summary tools.
 
 #include <bpf/libbpf.h>
+#include <linux/types.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "btf_offsets.h"
 #include "clock.h"
 #include "feature_probe.h"
 #include "hooks.h"
@@ -21,6 +24,8 @@
 #include "record.h"
 #include "sink.h"
 #include "skeleton.h"
+#include "snoopkit_common.h"
+#include "task_context.h"
 #include "transport.h"
 
 namespace snoopkit {
@@ -46,12 +51,30 @@ class Emit {
 /// throw Error, which ends the run with exit 1.
 using Tick = std::function<void(Emit& emit)>;
 
+/// Writes the offsets sk_task_context() reads at into a skeleton's rodata
+/// (between open and load).
+template <class Rodata>
+void set_task_context_offsets(Rodata& ro, const TaskContextOffsets& t) {
+  ro.sk_off_task_nsproxy = t.task_nsproxy;
+  ro.sk_off_task_thread_pid = t.task_thread_pid;
+  ro.sk_off_task_group_leader = t.task_group_leader;
+  ro.sk_off_nsproxy_mnt_ns = t.nsproxy_mnt_ns;
+  ro.sk_off_mntns_inum = t.mntns_inum;
+  ro.sk_off_pid_level = t.pid_level;
+  ro.sk_off_pid_numbers = t.pid_numbers;
+  ro.sk_sz_upid = t.upid_size;
+  ro.sk_off_upid_nr = t.upid_nr;
+  ro.sk_off_upid_ns = t.upid_ns;
+  ro.sk_off_pidns_inum = t.pidns_inum;
+}
+
 /// The common BPF objects every skeleton has (declared in bpf/snoopkit.bpf.h).
 struct CommonMaps {
   bpf_map* events;       // ring buffer
   bpf_map* events_perf;  // perf event array
   bpf_map* stats;        // loss counters
   bpf_map* cgroup;       // cgroup filter
+  bpf_map* container;    // --container verdicts by cgroup id
 };
 
 class Session {
@@ -80,6 +103,8 @@ class Session {
     for (std::size_t i = 0; i < sizeof(ro->sk_targ_comm); ++i)
       ro->sk_targ_comm[i] = i < resolved_.comm.size() ? resolved_.comm[i] : '\0';
     ro->sk_targ_comm_len = static_cast<std::uint32_t>(resolved_.comm.size());
+    ro->sk_filter_container = !resolved_.container.empty();
+    set_task_context_offsets(*ro, task_context_offsets());
     size_maps(maps_of(skel));
     return skel;
   }
@@ -119,12 +144,24 @@ class Session {
   /// Adds the common time fields: "time" (RFC 3339 UTC) and "ktime_ns".
   void stamp(Record& r, std::uint64_t ktime_ns) const;
 
+  /// Adds where a task runs (c from sk_task_context()): "cgroup_id", "vpid",
+  /// "vtid" (when has_tid), "mntns", "pidns", and "container" for a task in
+  /// a container (resolved once per cgroup), plus the CONTAINER text column.
+  /// Returns false when --container rejects the task: skip the event. Must
+  /// not throw (it runs in the formatter).
+  bool add_task_context(Record& r, const sk_task_ctx& c, bool has_tid) {
+    return task_context_.add(r, c, has_tid);
+  }
+
  private:
   template <class Skel>
   static CommonMaps maps_of(Skeleton<Skel>& skel) {
     return {skel->maps.sk_events, skel->maps.sk_events_perf, skel->maps.sk_stats,
-            skel->maps.sk_cgroup};
+            skel->maps.sk_cgroup, skel->maps.sk_container_verdict};
   }
+  /// The sk_off_* values, read from the BTF once per run; zeros (fields
+  /// left 0) when the BTF lacks them.
+  const TaskContextOffsets& task_context_offsets();
   const bpf_object_open_opts* open_opts();
   std::uint64_t wakeup_bytes() const;
   void size_maps(const CommonMaps& m);
@@ -150,6 +187,8 @@ class Session {
   std::unique_ptr<Transport> transport_;
   EventHandler on_event_;  // set by run_loop; events wait in the kernel until then
   bpf_object_open_opts open_opts_{};
+  std::optional<TaskContextOffsets> task_offsets_;
+  TaskContext task_context_;
 };
 
 }  // namespace snoopkit

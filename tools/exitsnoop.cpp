@@ -13,7 +13,7 @@
 
 using namespace snoopkit;
 
-static_assert(sizeof(exitsnoop_event) == 40 + SK_TASK_COMM_LEN);
+static_assert(sizeof(exitsnoop_event) == 40 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN);
 
 namespace {
 
@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
-           .comm_help = "Trace only processes (threads with -T) whose name contains NAME"});
+           .comm_help = "Trace only processes (threads with -T) whose name contains NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-t,--timestamp", o.timestamp, "Include a time column (HH:MM:SS)");
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       r.add_uint("ppid", e->ppid);
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));

@@ -13,7 +13,7 @@
 
 using namespace snoopkit;
 
-static_assert(sizeof(killsnoop_event) == 40 + SK_TASK_COMM_LEN);
+static_assert(sizeof(killsnoop_event) == 40 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN);
 
 namespace {
 
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
       s.stamp(r, e->ktime_ns);
       r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       add_kill_fields(r, *e, o.names);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       return true;
     });
   });

@@ -16,7 +16,7 @@
 using namespace snoopkit;
 
 static_assert(sizeof(mountsnoop_event) ==
-              120 + SK_TASK_COMM_LEN + 3 * MOUNTSNOOP_STR_SIZE + MOUNTSNOOP_KEY_SIZE);
+              120 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN + 3 * MOUNTSNOOP_STR_SIZE + MOUNTSNOOP_KEY_SIZE);
 
 namespace {
 
@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
-           .comm_help = "Trace only process names containing NAME"});
+           .comm_help = "Trace only process names containing NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-t,--timestamp", o.timestamp, "Include a time column (HH:MM:SS)");
@@ -142,6 +143,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));
       r.add_uint("mnt_ns", e->mnt_ns);

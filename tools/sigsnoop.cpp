@@ -15,7 +15,7 @@
 
 using namespace snoopkit;
 
-static_assert(sizeof(sigsnoop_event) == 48 + 2 * SK_TASK_COMM_LEN);
+static_assert(sizeof(sigsnoop_event) == 48 + sizeof(sk_task_ctx) + 2 * SK_TASK_COMM_LEN);
 
 namespace {
 
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
         s.stamp(r, k->ktime_ns);
         r.add_text_only("TIME", [&] { return s.clock().hms(k->ktime_ns); });
         add_kill_fields(r, *k, o.names);
+        if (!s.add_task_context(r, k->ctx, true)) return false;
         return true;
       }
       if (size < sizeof(sigsnoop_event)) return false;
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME", [&] { return s.clock().hms(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", bounded(e->comm, sizeof(e->comm)));
       r.add_int("tpid", e->tpid);

@@ -13,7 +13,7 @@
 
 using namespace snoopkit;
 
-static_assert(sizeof(tcpconnect_event) == 64 + SK_TASK_COMM_LEN);
+static_assert(sizeof(tcpconnect_event) == 64 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN);
 
 namespace {
 
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "--cgroup",
            .comm = "-n,--name",
-           .comm_help = "Trace only commands whose name contains NAME"});
+           .comm_help = "Trace only commands whose name contains NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-t,--timestamp", o.timestamp, "Include seconds since start");
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e.ktime_ns); });
       r.add_uint("pid", e.pid);
       r.add_uint("tid", e.tid);
+      if (!s.add_task_context(r, e.ctx, true)) return false;
       r.add_uint("uid", e.uid);
       r.add_bytes("comm", std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
       r.add_raw("family", std::string(family_name(e.family)));

@@ -14,7 +14,7 @@
 
 using namespace snoopkit;
 
-static_assert(sizeof(tcplife_event) == 80 + SK_TASK_COMM_LEN);
+static_assert(sizeof(tcplife_event) == 80 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN);
 
 namespace {
 
@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
-           .comm_help = "Trace only sessions whose owner's name contains NAME"});
+           .comm_help = "Trace only sessions whose owner's name contains NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   add_sock_filter_options(cli, o.sock, "sessions", TCPLIFE_MAX_PORTS);
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e.ktime_ns); });
       if (e.flags & TCPLIFE_F_OWNER_KNOWN) {
         r.add_uint("pid", e.pid);
+        if (!s.add_task_context(r, e.ctx, false)) return false;
         r.add_uint("uid", e.uid);
         r.add_bytes("comm", std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
       } else {

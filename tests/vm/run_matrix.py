@@ -40,7 +40,9 @@ PACKAGES = ["qemu-system-x86", "busybox-static", "python3", "python3-jsonschema"
 SELF_MODULE = "test_kernel_matrix"
 # Modules that test no kernel behaviour and need what a VM lacks: host row only.
 HOST_ONLY = {"test_packaging": "builds, lints and installs the packages (apt, dpkg, lintian)",
-             "test_bench_smoke": "runs bench/run.sh, which builds and installs its own tools"}
+             "test_bench_smoke": "runs bench/run.sh, which builds and installs its own tools",
+             "test_container": "runs runc containers: the guest's root is the initramfs (rootfs), "
+                               "which runc cannot pivot_root away from, and runc is not in it"}
 # The modules a CI run of the VMs runs whole: the tools every other tool's
 # runtime is modelled on, and the block tools, whose submitter hook differs
 # by kernel (block_io_start from 6.5, block_bio_queue before). Every tool
