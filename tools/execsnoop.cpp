@@ -1,4 +1,5 @@
 // execsnoop: trace exec() syscalls, one line per new program.
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -10,22 +11,56 @@
 #include "btf_offsets.h"
 #include "execsnoop.h"
 #include "execsnoop.skel.h"
+#include "hooks.h"
 
 using namespace snoopkit;
 
 static_assert(sizeof(execsnoop_event) == 40 + SK_TASK_COMM_LEN + EXECSNOOP_FILENAME_SIZE +
-                                             EXECSNOOP_ARGS_SIZE);
+                                             EXECSNOOP_MAX_BUDGET);
 
 namespace {
+
+constexpr std::size_t kHeader = offsetof(execsnoop_event, args);
 
 struct Options {
   bool time = false, timestamp = false, fails = false, quote = false, print_uid = false;
   std::string line, ppid;
-  unsigned max_args = EXECSNOOP_DEFAULT_ARGS;
+  unsigned max_args = 0;  // 0: every argument
+  unsigned max_bytes = EXECSNOOP_DEFAULT_BUDGET;
 };
 
 std::string_view bounded(const char* s, std::size_t cap) {
   return {s, strnlen(s, cap)};
+}
+
+// The arguments an event carries, and whether any were dropped or cut.
+struct Argv {
+  std::vector<std::string_view> args;
+  bool dropped = false, cut = false;
+};
+
+// Splits the command line (NUL-terminated strings back to back; after a
+// cut, the last one may lack its NUL) and keeps at most max_args (0: all).
+void split_argv(const execsnoop_event& e, std::size_t received, unsigned max_args, Argv& out) {
+  out.args.clear();
+  std::string_view rest(e.args, std::min<std::size_t>({received, e.args_size, EXECSNOOP_MAX_BUDGET}));
+  out.cut = false;
+  while (!rest.empty()) {
+    std::size_t nul = rest.find('\0');
+    out.args.push_back(rest.substr(0, nul));
+    if (nul == std::string_view::npos) {
+      out.cut = true;  // the budget ended inside this argument
+      break;
+    }
+    rest.remove_prefix(nul + 1);
+  }
+  std::size_t total = out.args.size();
+  if (e.flags & EXECSNOOP_F_ARGS_CUT) total = std::max<std::size_t>(total, e.args_count);
+  if (max_args && out.args.size() > max_args) {
+    out.args.resize(max_args);
+    out.cut = false;  // the cut argument was past the last one kept
+  }
+  out.dropped = total > out.args.size();
 }
 
 }  // namespace
@@ -44,9 +79,14 @@ int main(int argc, char** argv) {
   cli.add_option("-l,--line", o.line, "Trace only commands where an argument contains LINE")
       ->type_name("LINE");
   cli.add_option("-P,--ppid", o.ppid, "Trace only children of this parent PID")->type_name("PPID");
-  cli.add_option("--max-args", o.max_args, "Arguments to capture (1-60, default 20)")
+  cli.add_option("--max-args", o.max_args, "Show at most N arguments (default: all)")
       ->type_name("N")
-      ->check(CLI::Range(1u, static_cast<unsigned>(EXECSNOOP_MAX_ARGS)));
+      ->check(CLI::Range(1u, 0x7fffffffu));
+  cli.add_option("--max-bytes", o.max_bytes,
+                 "Keep at most N bytes of each command line, NULs included (default 32768, "
+                 "at most 61440)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, static_cast<unsigned>(EXECSNOOP_MAX_BUDGET)));
 
   std::uint32_t ppid = 0;
   app.add_check([&] {
@@ -54,34 +94,48 @@ int main(int argc, char** argv) {
   });
 
   return app.run(argc, argv, [&](Session& s) {
-    // The parent pid is read at task_struct offsets from the kernel's BTF
-    // (or --btf): no CO-RE relocation, so libbpf never loads that BTF.
-    const TaskOffsets task = task_offsets(s.options().btf_path);
+    // The parent pid and the command line are read at offsets from the
+    // kernel's BTF (or --btf): no CO-RE relocation, so libbpf never loads
+    // that BTF.
+    const std::string btf = s.options().btf_path.empty() ? kKernelBtfPath : s.options().btf_path;
+    const auto task = btf_member_offsets(btf, "task_struct", {"real_parent", "tgid", "mm"});
+    const auto mm = btf_member_offsets(btf, "mm_struct", {"start_stack", "arg_start", "arg_end"});
+    // None of them ever leads its struct: a 0 means this is not a kernel's
+    // BTF, and the programs take 0 as unset.
+    if (std::find(task.begin(), task.end(), 0u) != task.end() ||
+        std::find(mm.begin(), mm.end(), 0u) != mm.end())
+      throw Error("BTF file " + btf + ": a task_struct or mm_struct member at offset 0", 0,
+                  "pass --btf PATH with the BTF of the running kernel");
 
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<execsnoop_bpf>();
-    skel->rodata->task_real_parent_off = task.real_parent;
-    skel->rodata->task_tgid_off = task.tgid;
-    skel->rodata->max_args = o.max_args;
-    // In-flight execs keep room for max_args arguments only.
-    const std::uint32_t args_cap = o.max_args * EXECSNOOP_ARG_SIZE;
-    skel->rodata->args_cap = args_cap;
-    if (bpf_map__set_value_size(skel->maps.execs, offsetof(execsnoop_event, args) + args_cap))
-      throw Error("size the execs map", errno);
-    skel->rodata->include_failed = o.fails;
-    skel->rodata->targ_ppid = ppid;
+    auto& ro = *skel->rodata;
+    ro.task_real_parent_off = task[0];
+    ro.task_tgid_off = task[1];
+    ro.task_mm_off = task[2];
+    ro.mm_start_stack_off = mm[0];
+    ro.mm_arg_start_off = mm[1];
+    ro.mm_arg_end_off = mm[2];
+    ro.budget = o.max_bytes;
+    ro.include_failed = o.fails;
+    ro.targ_ppid = ppid;
+    // One event slot per CPU, with room for the budget; a failed exec's
+    // arguments are read with the budget as their size wherever they
+    // start, so its slot has the budget twice.
+    long ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) throw Error("count the possible CPUs", static_cast<int>(-ncpu));
+    if (bpf_map__set_max_entries(skel->maps.scratch, static_cast<std::uint32_t>(ncpu)) ||
+        bpf_map__set_value_size(skel->maps.scratch, kHeader + o.max_bytes * (o.fails ? 2 : 1)))
+      throw Error("size the event slots", errno);
 
-    auto tp = [](const char* name) { return Requirement::tracepoint("syscalls", name); };
+    auto& p = skel->progs;
     s.load_and_attach(
-        skel, {{"execve",
+        skel, {syscall_hook_point("execve", p.tp_enter_execve, p.tp_exit_execve, true),
+               syscall_hook_point("execveat", p.tp_enter_execveat, p.tp_exit_execveat, false),
+               {"sched_process_exec",
                 {{"tracepoint",
-                  {tp("sys_enter_execve"), tp("sys_exit_execve")},
-                  {skel->progs.tp_enter_execve, skel->progs.tp_exit_execve}}}},
-               {"execveat",
-                {{"tracepoint",
-                  {tp("sys_enter_execveat"), tp("sys_exit_execveat")},
-                  {skel->progs.tp_enter_execveat, skel->progs.tp_exit_execveat}}},
-                /*required=*/false}});
+                  {Requirement::tracepoint("sched", "sched_process_exec")},
+                  {p.tp_sched_exec}}}}});
 
     std::vector<Column> cols;
     if (o.time) cols.push_back({"TIME", "TIME", 8});
@@ -93,20 +147,12 @@ int main(int argc, char** argv) {
     cols.push_back({"RET", "ret", 3, false});
     cols.push_back({"ARGS", "ARGS", 0, true, o.quote});
 
-    std::vector<std::string_view> args;
+    Argv av;
     return s.trace(skel, cols, [&](const void* data, std::size_t size, Record& r) {
-      constexpr std::size_t kHeader = offsetof(execsnoop_event, args);
       if (size < kHeader) return false;
       const auto* e = static_cast<const execsnoop_event*>(data);
-
-      // argv: args_count NUL-terminated strings within the bytes received.
-      args.clear();
-      std::size_t avail = std::min<std::size_t>({size - kHeader, e->args_size, EXECSNOOP_ARGS_SIZE});
-      for (std::size_t off = 0; off < avail && args.size() < e->args_count;) {
-        std::string_view a = bounded(e->args + off, avail - off);
-        args.push_back(a);
-        off += a.size() + 1;
-      }
+      split_argv(*e, size - kHeader, o.max_args, av);
+      const auto& args = av.args;
       if (!o.line.empty()) {
         bool hit = false;
         for (auto a : args) hit = hit || a.find(o.line) != std::string_view::npos;
@@ -127,15 +173,17 @@ int main(int argc, char** argv) {
       r.add_raw("syscall", e->flags & EXECSNOOP_F_EXECVEAT ? "execveat" : "execve");
       r.add_bytes("filename", filename);
       r.add_bytes_list("argv", args);
-      r.add_bool("argv_truncated", e->flags & EXECSNOOP_F_ARGS_TRUNCATED);
-      r.add_bool("arg_truncated", e->flags & EXECSNOOP_F_ARG_TRUNCATED);
+      r.add_bool("argv_truncated", av.dropped);
+      r.add_bool("arg_truncated", av.cut);
       r.add_bool("filename_truncated", e->flags & EXECSNOOP_F_FILENAME_TRUNCATED);
+      r.add_bool("argv_unreadable", e->flags & EXECSNOOP_F_ARGV_UNREADABLE);
+      r.add_bool("filename_unreadable", e->flags & EXECSNOOP_F_FILENAME_UNREADABLE);
 
       // Text: like libbpf-tools, the file executed, then argv[1..], then "...".
       std::vector<std::string_view> shown;
       shown.push_back(filename);
       for (std::size_t i = 1; i < args.size(); ++i) shown.push_back(args[i]);
-      if (e->flags & EXECSNOOP_F_ARGS_TRUNCATED) shown.push_back("...");
+      if (av.dropped) shown.push_back("...");
       r.add_bytes_list("ARGS", shown).in_json = false;
       return true;
     });
