@@ -57,8 +57,10 @@ def bad_inputs(tool, regular_file):
               "no-such-user-snoopkit", free_uid()]:
         cases.append((f"-u {v!r}", ["-u", v]))
     if tool == "execsnoop":
-        for v in ["0", "61", "-1", "abc", "", "3.5", "99999999999999999999"]:
+        for v in ["0", "2147483648", "-1", "abc", "", "3.5", "99999999999999999999"]:
             cases.append((f"--max-args {v!r}", ["--max-args", v]))
+        for v in ["0", "61441", "-1", "abc", "", "3.5", "99999999999999999999"]:
+            cases.append((f"--max-bytes {v!r}", ["--max-bytes", v]))
     for v in ["0", "-1", "-0", "abc", "", "nan", "inf", "1e30", "99999999999999999999"]:
         cases.append((f"--duration {v!r}", ["--duration", v]))
     for v in ["0", "10001", "-5", "abc", "", "1.5", "99999999999999999999"]:
@@ -176,7 +178,10 @@ class AcceptedInputTest(BpfTestCase):
                 ["--perf-buffer"]]
 
     def test_execsnoop_accepts_boundaries(self):
-        self.check("execsnoop", self.common_cases() + [["--max-args", "1"], ["--max-args", "60"],
+        self.check("execsnoop", self.common_cases() + [["--max-args", "1"], ["--max-args", "61"],
+                                                       ["--max-args", "2147483647"],
+                                                       ["--max-bytes", "1"], ["--max-bytes", "61440"],
+                                                       ["-x", "--max-bytes", "61440"],
                                                        ["-P", "1"], ["-l", "x"]])
 
     def test_opensnoop_accepts_boundaries(self):
