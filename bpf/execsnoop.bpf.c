@@ -112,8 +112,11 @@ static __always_inline struct execsnoop_event *start_event(__u32 flags)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct execsnoop_event *e = bpf_map_lookup_elem(&scratch, &cpu);
 
-	if (!e)
+	/* No slot for this CPU (the map was not sized): the event is lost. */
+	if (!e) {
+		sk_count_lost();
 		return NULL;
+	}
 	e->ktime_ns = bpf_ktime_get_ns();
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->tid = (__u32)bpf_get_current_pid_tgid();

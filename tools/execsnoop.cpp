@@ -8,15 +8,14 @@
 #include <vector>
 
 #include "app.h"
-#include "btf_offsets.h"
 #include "execsnoop.h"
 #include "execsnoop.skel.h"
-#include "hooks.h"
+#include "execsnoop_setup.h"
 
 using namespace snoopkit;
 
-static_assert(sizeof(execsnoop_event) == 40 + SK_TASK_COMM_LEN + EXECSNOOP_FILENAME_SIZE +
-                                             EXECSNOOP_MAX_BUDGET);
+static_assert(sizeof(execsnoop_event) ==
+              40 + SK_TASK_COMM_LEN + EXECSNOOP_FILENAME_SIZE + EXECSNOOP_MAX_BUDGET);
 
 namespace {
 
@@ -43,7 +42,8 @@ struct Argv {
 // cut, the last one may lack its NUL) and keeps at most max_args (0: all).
 void split_argv(const execsnoop_event& e, std::size_t received, unsigned max_args, Argv& out) {
   out.args.clear();
-  std::string_view rest(e.args, std::min<std::size_t>({received, e.args_size, EXECSNOOP_MAX_BUDGET}));
+  std::string_view rest(e.args,
+                        std::min<std::size_t>({received, e.args_size, EXECSNOOP_MAX_BUDGET}));
   out.cut = false;
   while (!rest.empty()) {
     std::size_t nul = rest.find('\0');
@@ -97,45 +97,13 @@ int main(int argc, char** argv) {
     // The parent pid and the command line are read at offsets from the
     // kernel's BTF (or --btf): no CO-RE relocation, so libbpf never loads
     // that BTF.
-    const std::string btf = s.options().btf_path.empty() ? kKernelBtfPath : s.options().btf_path;
-    const auto task = btf_member_offsets(btf, "task_struct", {"real_parent", "tgid", "mm"});
-    const auto mm = btf_member_offsets(btf, "mm_struct", {"start_stack", "arg_start", "arg_end"});
-    // None of them ever leads its struct: a 0 means this is not a kernel's
-    // BTF, and the programs take 0 as unset.
-    if (std::find(task.begin(), task.end(), 0u) != task.end() ||
-        std::find(mm.begin(), mm.end(), 0u) != mm.end())
-      throw Error("BTF file " + btf + ": a task_struct or mm_struct member at offset 0", 0,
-                  "pass --btf PATH with the BTF of the running kernel");
+    const ExecOffsets offsets = exec_offsets(s.options().btf_path);
 
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<execsnoop_bpf>();
-    auto& ro = *skel->rodata;
-    ro.task_real_parent_off = task[0];
-    ro.task_tgid_off = task[1];
-    ro.task_mm_off = task[2];
-    ro.mm_start_stack_off = mm[0];
-    ro.mm_arg_start_off = mm[1];
-    ro.mm_arg_end_off = mm[2];
-    ro.budget = o.max_bytes;
-    ro.include_failed = o.fails;
-    ro.targ_ppid = ppid;
-    // One event slot per CPU, with room for the budget; a failed exec's
-    // arguments are read with the budget as their size wherever they
-    // start, so its slot has the budget twice.
-    long ncpu = libbpf_num_possible_cpus();
-    if (ncpu <= 0) throw Error("count the possible CPUs", static_cast<int>(-ncpu));
-    if (bpf_map__set_max_entries(skel->maps.scratch, static_cast<std::uint32_t>(ncpu)) ||
-        bpf_map__set_value_size(skel->maps.scratch, kHeader + o.max_bytes * (o.fails ? 2 : 1)))
-      throw Error("size the event slots", errno);
-
-    auto& p = skel->progs;
-    s.load_and_attach(
-        skel, {syscall_hook_point("execve", p.tp_enter_execve, p.tp_exit_execve, true),
-               syscall_hook_point("execveat", p.tp_enter_execveat, p.tp_exit_execveat, false),
-               {"sched_process_exec",
-                {{"tracepoint",
-                  {Requirement::tracepoint("sched", "sched_process_exec")},
-                  {p.tp_sched_exec}}}}});
+    configure_execsnoop(skel.get(), offsets, o.max_bytes, o.fails);
+    skel->rodata->targ_ppid = ppid;
+    s.load_and_attach(skel, execsnoop_hook_points(skel.get()));
 
     std::vector<Column> cols;
     if (o.time) cols.push_back({"TIME", "TIME", 8});

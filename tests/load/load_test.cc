@@ -26,6 +26,7 @@
 #include "error.h"
 #include "execsnoop.h"
 #include "execsnoop.skel.h"
+#include "execsnoop_setup.h"
 #include "feature_probe.h"
 #include "hooks.h"
 #include "load_support.h"
@@ -50,28 +51,10 @@ std::vector<HookPoint> opensnoop_points(opensnoop_bpf* s) {
           syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit, false)};
 }
 
-// execsnoop's hook points, as the tool declares them.
-std::vector<HookPoint> execsnoop_points(execsnoop_bpf* s) {
-  auto& p = s->progs;
-  return {syscall_hook_point("execve", p.tp_enter_execve, p.tp_exit_execve, true),
-          syscall_hook_point("execveat", p.tp_enter_execveat, p.tp_exit_execveat, false),
-          {"sched_process_exec",
-           {{"tracepoint",
-             {Requirement::tracepoint("sched", "sched_process_exec")},
-             {p.tp_sched_exec}}}}};
-}
-
-// execsnoop's event slots as the tool sizes them: one per CPU, with room
-// for budget bytes of arguments.
+// execsnoop's event slots as the tool sizes them (no offsets: the parent
+// pid and argv read as unset).
 void size_execsnoop_slots(execsnoop_bpf* s, std::uint32_t budget, bool failed = false) {
-  ASSERT_EQ(bpf_map__set_max_entries(s->maps.scratch,
-                                     static_cast<std::uint32_t>(libbpf_num_possible_cpus())),
-            0);
-  ASSERT_EQ(bpf_map__set_value_size(s->maps.scratch,
-                                    offsetof(execsnoop_event, args) + budget * (failed ? 2 : 1)),
-            0);
-  s->rodata->budget = budget;
-  s->rodata->include_failed = failed;
+  ASSERT_NO_THROW(configure_execsnoop(s, {{0, 0, 0}, {0, 0, 0}}, budget, failed));
 }
 
 class LoadTest : public ::testing::Test {
@@ -114,17 +97,17 @@ class LoadTest : public ::testing::Test {
 };
 
 TEST_F(LoadTest, ExecsnoopRingBuffer) {
-  round_trip<execsnoop_bpf>(false, execsnoop_points);
+  round_trip<execsnoop_bpf>(false, execsnoop_hook_points);
 }
 TEST_F(LoadTest, ExecsnoopPerfBuffer) {
-  round_trip<execsnoop_bpf>(true, execsnoop_points);
+  round_trip<execsnoop_bpf>(true, execsnoop_hook_points);
 }
 // execsnoop sizes its event slots to --max-bytes (as the tool does): every
 // kernel's verifier must accept the value at each end of the range, with
 // and without failed execs (whose argv is read pointer by pointer).
 TEST_F(LoadTest, ExecsnoopBudgetSizesLoad) {
-  for (std::uint32_t budget : {1u, 128u, unsigned{EXECSNOOP_DEFAULT_BUDGET},
-                               unsigned{EXECSNOOP_MAX_BUDGET}}) {
+  for (std::uint32_t budget :
+       {1u, 128u, unsigned{EXECSNOOP_DEFAULT_BUDGET}, unsigned{EXECSNOOP_MAX_BUDGET}}) {
     for (bool perf : {false, true}) {
       for (bool failed : {false, true}) {
         auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
@@ -143,20 +126,10 @@ TEST_F(LoadTest, ExecsnoopBudgetSizesLoad) {
 // this process as its parent and its whole argv.
 TEST_F(LoadTest, ExecsnoopReportsTheParentPidAndArgv) {
   if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
-  std::vector<std::uint32_t> task, mm;
-  ASSERT_NO_THROW(task = btf_member_offsets(kKernelBtfPath, "task_struct",
-                                            {"real_parent", "tgid", "mm"}));
-  ASSERT_NO_THROW(mm = btf_member_offsets(kKernelBtfPath, "mm_struct",
-                                          {"start_stack", "arg_start", "arg_end"}));
+  ExecOffsets offsets;
+  ASSERT_NO_THROW(offsets = exec_offsets(""));
   auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
-  auto& ro = *skel->rodata;
-  ro.task_real_parent_off = task[0];
-  ro.task_tgid_off = task[1];
-  ro.task_mm_off = task[2];
-  ro.mm_start_stack_off = mm[0];
-  ro.mm_arg_start_off = mm[1];
-  ro.mm_arg_end_off = mm[2];
-  size_execsnoop_slots(skel.get(), EXECSNOOP_DEFAULT_BUDGET);
+  ASSERT_NO_THROW(configure_execsnoop(skel.get(), offsets, EXECSNOOP_DEFAULT_BUDGET, false));
   ASSERT_NO_THROW(skel.load());
   ASSERT_NO_THROW(skel.attach());
   struct Seen {
@@ -168,7 +141,8 @@ TEST_F(LoadTest, ExecsnoopReportsTheParentPidAndArgv) {
     constexpr std::size_t kHeader = offsetof(execsnoop_event, args);
     if (size >= kHeader) {
       const auto* e = static_cast<const execsnoop_event*>(data);
-      seen.push_back({e->pid, e->ppid, std::string(e->args, std::min<std::size_t>(e->args_size, size - kHeader))});
+      seen.push_back({e->pid, e->ppid,
+                      std::string(e->args, std::min<std::size_t>(e->args_size, size - kHeader))});
     }
     return true;
   });
@@ -327,7 +301,7 @@ TEST_F(LoadTest, AttachLinksFailingHalfWayLeaksNothing) {
 TEST_F(LoadTest, KernelFeaturesChooseLoadableHooks) {
   auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
   KernelFeatures features(tracefs_);
-  std::vector<HookPoint> points = execsnoop_points(skel.get());
+  std::vector<HookPoint> points = execsnoop_hook_points(skel.get());
   std::vector<int> chosen = choose_hooks(features, points);
   EXPECT_EQ(chosen, (std::vector<int>{0, 0, 0}));
   apply_hook_choice(points, chosen);
