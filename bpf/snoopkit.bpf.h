@@ -306,19 +306,28 @@ static __always_inline void sk_discard(void *event)
 		bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
 }
 
-/* Copy a variable-size event (size <= SK_MAX_EVENT_SIZE) to user space. */
-static __always_inline void sk_output(void *ctx, void *data, __u64 size)
+/*
+ * Copy a variable-size event of at most max bytes (the size of the memory
+ * it is built in, which the verifier checks the copy against) to user space.
+ */
+static __always_inline void sk_output_upto(void *ctx, void *data, __u64 size, __u64 max)
 {
 	long err;
 
-	if (size > SK_MAX_EVENT_SIZE)
-		size = SK_MAX_EVENT_SIZE;
+	if (size > max)
+		size = max;
 	if (sk_use_perf)
 		err = bpf_perf_event_output(ctx, &sk_events_perf, BPF_F_CURRENT_CPU, data, size);
 	else
 		err = bpf_ringbuf_output(&sk_events, data, size, sk_wakeup_flags(size, true));
 	if (err)
 		sk_count_lost();
+}
+
+/* Copy a variable-size event (size <= SK_MAX_EVENT_SIZE) to user space. */
+static __always_inline void sk_output(void *ctx, void *data, __u64 size)
+{
+	sk_output_upto(ctx, data, size, SK_MAX_EVENT_SIZE);
 }
 
 #endif /* SNOOPKIT_BPF_H */

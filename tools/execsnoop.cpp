@@ -1,4 +1,5 @@
 // execsnoop: trace exec() syscalls, one line per new program.
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -7,25 +8,59 @@
 #include <vector>
 
 #include "app.h"
-#include "btf_offsets.h"
 #include "execsnoop.h"
 #include "execsnoop.skel.h"
+#include "execsnoop_setup.h"
 
 using namespace snoopkit;
 
-static_assert(sizeof(execsnoop_event) == 40 + SK_TASK_COMM_LEN + EXECSNOOP_FILENAME_SIZE +
-                                             EXECSNOOP_ARGS_SIZE);
+static_assert(sizeof(execsnoop_event) ==
+              40 + SK_TASK_COMM_LEN + EXECSNOOP_FILENAME_SIZE + EXECSNOOP_MAX_BUDGET);
 
 namespace {
+
+constexpr std::size_t kHeader = offsetof(execsnoop_event, args);
 
 struct Options {
   bool time = false, timestamp = false, fails = false, quote = false, print_uid = false;
   std::string line, ppid;
-  unsigned max_args = EXECSNOOP_DEFAULT_ARGS;
+  unsigned max_args = 0;  // 0: every argument
+  unsigned max_bytes = EXECSNOOP_DEFAULT_BUDGET;
 };
 
 std::string_view bounded(const char* s, std::size_t cap) {
   return {s, strnlen(s, cap)};
+}
+
+// The arguments an event carries, and whether any were dropped or cut.
+struct Argv {
+  std::vector<std::string_view> args;
+  bool dropped = false, cut = false;
+};
+
+// Splits the command line (NUL-terminated strings back to back; after a
+// cut, the last one may lack its NUL) and keeps at most max_args (0: all).
+void split_argv(const execsnoop_event& e, std::size_t received, unsigned max_args, Argv& out) {
+  out.args.clear();
+  std::string_view rest(e.args,
+                        std::min<std::size_t>({received, e.args_size, EXECSNOOP_MAX_BUDGET}));
+  out.cut = false;
+  while (!rest.empty()) {
+    std::size_t nul = rest.find('\0');
+    out.args.push_back(rest.substr(0, nul));
+    if (nul == std::string_view::npos) {
+      out.cut = true;  // the budget ended inside this argument
+      break;
+    }
+    rest.remove_prefix(nul + 1);
+  }
+  std::size_t total = out.args.size();
+  if (e.flags & EXECSNOOP_F_ARGS_CUT) total = std::max<std::size_t>(total, e.args_count);
+  if (max_args && out.args.size() > max_args) {
+    out.args.resize(max_args);
+    out.cut = false;  // the cut argument was past the last one kept
+  }
+  out.dropped = total > out.args.size();
 }
 
 }  // namespace
@@ -45,9 +80,14 @@ int main(int argc, char** argv) {
       ->type_name("LINE")
       ->check(non_empty());
   cli.add_option("-P,--ppid", o.ppid, "Trace only children of this parent PID")->type_name("PPID");
-  cli.add_option("--max-args", o.max_args, "Arguments to capture (1-60, default 20)")
+  cli.add_option("--max-args", o.max_args, "Show at most N arguments (default: all)")
       ->type_name("N")
-      ->transform(whole_number(1, EXECSNOOP_MAX_ARGS));
+      ->transform(whole_number(1, 0x7fffffffu));
+  cli.add_option("--max-bytes", o.max_bytes,
+                 "Keep at most N bytes of each command line, NULs included (default 32768, "
+                 "at most 61440)")
+      ->type_name("N")
+      ->transform(whole_number(1, EXECSNOOP_MAX_BUDGET));
 
   std::uint32_t ppid = 0;
   app.add_check([&] {
@@ -55,34 +95,16 @@ int main(int argc, char** argv) {
   });
 
   return app.run(argc, argv, [&](Session& s) {
-    // The parent pid is read at task_struct offsets from the kernel's BTF
-    // (or --btf): no CO-RE relocation, so libbpf never loads that BTF.
-    const TaskOffsets task = task_offsets(s.options().btf_path);
+    // The parent pid and the command line are read at offsets from the
+    // kernel's BTF (or --btf): no CO-RE relocation, so libbpf never loads
+    // that BTF.
+    const ExecOffsets offsets = exec_offsets(s.options().btf_path);
 
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<execsnoop_bpf>();
-    skel->rodata->task_real_parent_off = task.real_parent;
-    skel->rodata->task_tgid_off = task.tgid;
-    skel->rodata->max_args = o.max_args;
-    // In-flight execs keep room for max_args arguments only.
-    const std::uint32_t args_cap = o.max_args * EXECSNOOP_ARG_SIZE;
-    skel->rodata->args_cap = args_cap;
-    if (bpf_map__set_value_size(skel->maps.execs, offsetof(execsnoop_event, args) + args_cap))
-      throw Error("size the execs map", errno);
-    skel->rodata->include_failed = o.fails;
+    configure_execsnoop(skel.get(), offsets, o.max_bytes, o.fails);
     skel->rodata->targ_ppid = ppid;
-
-    auto tp = [](const char* name) { return Requirement::tracepoint("syscalls", name); };
-    s.load_and_attach(
-        skel, {{"execve",
-                {{"tracepoint",
-                  {tp("sys_enter_execve"), tp("sys_exit_execve")},
-                  {skel->progs.tp_enter_execve, skel->progs.tp_exit_execve}}}},
-               {"execveat",
-                {{"tracepoint",
-                  {tp("sys_enter_execveat"), tp("sys_exit_execveat")},
-                  {skel->progs.tp_enter_execveat, skel->progs.tp_exit_execveat}}},
-                /*required=*/false}});
+    s.load_and_attach(skel, execsnoop_hook_points(skel.get()));
 
     std::vector<Column> cols;
     if (o.time) cols.push_back({"TIME", "TIME", 8});
@@ -94,20 +116,12 @@ int main(int argc, char** argv) {
     cols.push_back({"RET", "ret", 3, false});
     cols.push_back({"ARGS", "ARGS", 0, true, o.quote});
 
-    std::vector<std::string_view> args;
+    Argv av;
     return s.trace(skel, cols, [&](const void* data, std::size_t size, Record& r) {
-      constexpr std::size_t kHeader = offsetof(execsnoop_event, args);
       if (size < kHeader) return false;
       const auto* e = static_cast<const execsnoop_event*>(data);
-
-      // argv: args_count NUL-terminated strings within the bytes received.
-      args.clear();
-      std::size_t avail = std::min<std::size_t>({size - kHeader, e->args_size, EXECSNOOP_ARGS_SIZE});
-      for (std::size_t off = 0; off < avail && args.size() < e->args_count;) {
-        std::string_view a = bounded(e->args + off, avail - off);
-        args.push_back(a);
-        off += a.size() + 1;
-      }
+      split_argv(*e, size - kHeader, o.max_args, av);
+      const auto& args = av.args;
       if (!o.line.empty()) {
         bool hit = false;
         for (auto a : args) hit = hit || a.find(o.line) != std::string_view::npos;
@@ -128,15 +142,17 @@ int main(int argc, char** argv) {
       r.add_raw("syscall", e->flags & EXECSNOOP_F_EXECVEAT ? "execveat" : "execve");
       r.add_bytes("filename", filename);
       r.add_bytes_list("argv", args);
-      r.add_bool("argv_truncated", e->flags & EXECSNOOP_F_ARGS_TRUNCATED);
-      r.add_bool("arg_truncated", e->flags & EXECSNOOP_F_ARG_TRUNCATED);
+      r.add_bool("argv_truncated", av.dropped);
+      r.add_bool("arg_truncated", av.cut);
       r.add_bool("filename_truncated", e->flags & EXECSNOOP_F_FILENAME_TRUNCATED);
+      r.add_bool("argv_unreadable", e->flags & EXECSNOOP_F_ARGV_UNREADABLE);
+      r.add_bool("filename_unreadable", e->flags & EXECSNOOP_F_FILENAME_UNREADABLE);
 
       // Text: like libbpf-tools, the file executed, then argv[1..], then "...".
       std::vector<std::string_view> shown;
       shown.push_back(filename);
       for (std::size_t i = 1; i < args.size(); ++i) shown.push_back(args[i]);
-      if (e->flags & EXECSNOOP_F_ARGS_TRUNCATED) shown.push_back("...");
+      if (av.dropped) shown.push_back("...");
       r.add_bytes_list("ARGS", shown).in_json = false;
       return true;
     });

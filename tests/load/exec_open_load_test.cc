@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -27,6 +28,7 @@
 #include "error.h"
 #include "execsnoop.h"
 #include "execsnoop.skel.h"
+#include "execsnoop_setup.h"
 #include "feature_probe.h"
 #include "hooks.h"
 #include "load_support.h"
@@ -51,49 +53,62 @@ std::vector<HookPoint> opensnoop_points(opensnoop_bpf* s) {
           syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit, false)};
 }
 
+// execsnoop's event slots as the tool sizes them (no offsets: the parent
+// pid and argv read as unset).
+void size_execsnoop_slots(execsnoop_bpf* s, std::uint32_t budget, bool failed = false) {
+  ASSERT_NO_THROW(configure_execsnoop(s, {{0, 0, 0}, {0, 0, 0}}, budget, failed));
+}
+
 // round_trip: one for every tool's skeleton (load_support.h).
 class LoadTest : public load::ToolLoadTest {};
 
 TEST_F(LoadTest, ExecsnoopRingBuffer) {
-  round_trip<execsnoop_bpf>(false);
+  round_trip<execsnoop_bpf>(false, execsnoop_hook_points);
 }
 TEST_F(LoadTest, ExecsnoopPerfBuffer) {
-  round_trip<execsnoop_bpf>(true);
+  round_trip<execsnoop_bpf>(true, execsnoop_hook_points);
 }
-// execsnoop sizes its in-flight map to --max-args (as the tool does): every
-// kernel's verifier must accept the smaller value at each end of the range.
-TEST_F(LoadTest, ExecsnoopMaxArgsSizesLoad) {
-  for (unsigned max_args : {1u, 20u, 60u}) {
+// execsnoop sizes its event slots to --max-bytes (as the tool does): every
+// kernel's verifier must accept the value at each end of the range, with
+// and without failed execs (whose argv is read pointer by pointer).
+TEST_F(LoadTest, ExecsnoopBudgetSizesLoad) {
+  for (std::uint32_t budget :
+       {1u, 128u, unsigned{EXECSNOOP_DEFAULT_BUDGET}, unsigned{EXECSNOOP_MAX_BUDGET}}) {
     for (bool perf : {false, true}) {
-      auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
-      skel->rodata->sk_use_perf = perf;
-      skel->rodata->max_args = max_args;
-      skel->rodata->args_cap = max_args * EXECSNOOP_ARG_SIZE;
-      ASSERT_EQ(bpf_map__set_value_size(skel->maps.execs, offsetof(execsnoop_event, args) +
-                                                              max_args * EXECSNOOP_ARG_SIZE),
-                0);
-      EXPECT_NO_THROW(skel.load()) << "max_args " << max_args << (perf ? ", perf buffer" : "");
+      for (bool failed : {false, true}) {
+        auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
+        skel->rodata->sk_use_perf = perf;
+        size_execsnoop_slots(skel.get(), budget, failed);
+        EXPECT_NO_THROW(skel.load()) << "budget " << budget << (perf ? ", perf buffer" : "")
+                                     << (failed ? ", failed execs" : "");
+      }
     }
   }
 }
 
-// The parent pid is read at the task_struct offsets the runtime takes from
-// the kernel's BTF (no CO-RE): a child this test forks, which execs
-// /bin/true, comes out of the ring buffer with this process as its parent.
-TEST_F(LoadTest, ExecsnoopReportsTheParentPid) {
+// The parent pid and the command line are read at the offsets the runtime
+// takes from the kernel's BTF (no CO-RE): a child this test forks, which
+// execs /bin/true with string literals, comes out of the ring buffer with
+// this process as its parent and its whole argv.
+TEST_F(LoadTest, ExecsnoopReportsTheParentPidAndArgv) {
   if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
-  TaskOffsets task;
-  ASSERT_NO_THROW(task = task_offsets(""));
+  ExecOffsets offsets;
+  ASSERT_NO_THROW(offsets = exec_offsets(""));
   auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
-  skel->rodata->task_real_parent_off = task.real_parent;
-  skel->rodata->task_tgid_off = task.tgid;
+  ASSERT_NO_THROW(configure_execsnoop(skel.get(), offsets, EXECSNOOP_DEFAULT_BUDGET, false));
   ASSERT_NO_THROW(skel.load());
   ASSERT_NO_THROW(skel.attach());
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> seen;  // pid, ppid of every exec
+  struct Seen {
+    std::uint32_t pid, ppid;
+    std::string args;
+  };
+  std::vector<Seen> seen;
   auto rb = make_ring_buffer(skel->maps.sk_events, [&](const void* data, std::size_t size) {
-    if (size >= offsetof(execsnoop_event, args)) {
+    constexpr std::size_t kHeader = offsetof(execsnoop_event, args);
+    if (size >= kHeader) {
       const auto* e = static_cast<const execsnoop_event*>(data);
-      seen.emplace_back(e->pid, e->ppid);
+      seen.push_back({e->pid, e->ppid,
+                      std::string(e->args, std::min<std::size_t>(e->args_size, size - kHeader))});
     }
     return true;
   });
@@ -101,7 +116,7 @@ TEST_F(LoadTest, ExecsnoopReportsTheParentPid) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    execl("/bin/true", "true", static_cast<char*>(nullptr));
+    execl("/bin/true", "true", "first", "", "third", static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
@@ -109,10 +124,12 @@ TEST_F(LoadTest, ExecsnoopReportsTheParentPid) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
   ASSERT_GE(rb->consume(), 0);
 
-  std::vector<std::uint32_t> ppids;
-  for (const auto& [pid, ppid] : seen)
-    if (pid == static_cast<std::uint32_t>(child)) ppids.push_back(ppid);
-  EXPECT_EQ(ppids, std::vector<std::uint32_t>{static_cast<std::uint32_t>(getpid())});
+  std::vector<std::pair<std::uint32_t, std::string>> mine;
+  for (const auto& s : seen)
+    if (s.pid == static_cast<std::uint32_t>(child)) mine.emplace_back(s.ppid, s.args);
+  using namespace std::string_literals;
+  EXPECT_EQ(mine, (std::vector<std::pair<std::uint32_t, std::string>>{
+                      {static_cast<std::uint32_t>(getpid()), "true\0first\0\0third\0"s}}));
 }
 
 // Both stores of the per-thread stash (task local storage, hash by thread
@@ -250,25 +267,15 @@ TEST_F(LoadTest, AttachLinksFailingHalfWayLeaksNothing) {
 TEST_F(LoadTest, KernelFeaturesChooseLoadableHooks) {
   auto skel = Skeleton<execsnoop_bpf>::open(nullptr);
   KernelFeatures features(tracefs_);
-  auto tp = [](const char* n) { return Requirement::tracepoint("syscalls", n); };
-  auto& p = skel->progs;
-  std::vector<HookPoint> points{{"execve",
-                                 {{"tracepoint",
-                                   {tp("sys_enter_execve"), tp("sys_exit_execve")},
-                                   {p.tp_enter_execve, p.tp_exit_execve}}}},
-                                {"execveat",
-                                 {{"tracepoint",
-                                   {tp("sys_enter_execveat"), tp("sys_exit_execveat")},
-                                   {p.tp_enter_execveat, p.tp_exit_execveat}}},
-                                 false}};
+  std::vector<HookPoint> points = execsnoop_hook_points(skel.get());
   std::vector<int> chosen = choose_hooks(features, points);
-  EXPECT_EQ(chosen[0], 0);
+  EXPECT_EQ(chosen, (std::vector<int>{0, 0, 0}));
   apply_hook_choice(points, chosen);
   ASSERT_NO_THROW(skel.load());
   ASSERT_NO_THROW(skel.attach());
   load::RuntimeLinks rt;
   ASSERT_NO_THROW(rt.links = attach_links(points, chosen));
-  EXPECT_EQ(load::expect_attached(skel->skeleton, rt), 4u);
+  EXPECT_EQ(load::expect_attached(skel->skeleton, rt), 5u);
 }
 
 // Overmounts one event directory with an empty tmpfs, in a private mount
@@ -297,7 +304,7 @@ TEST_F(LoadTest, AttachFailingHalfWayLeaksNothing) {
     ASSERT_NO_THROW(skel.load());
     progs = load::prog_ids(skel.obj());
     maps = load::map_ids(skel.obj());
-    ASSERT_EQ(progs.size(), 4u);
+    ASSERT_EQ(progs.size(), 5u);
     ASSERT_STREQ(skel->skeleton->progs[2].name, "tp_exit_execve");
     HideEvent hide(tracefs_ + "/events/syscalls/sys_exit_execve");
     if (!hide.ok) SKIP_OR_FAIL("cannot overmount a tracefs event directory here");
@@ -306,6 +313,7 @@ TEST_F(LoadTest, AttachFailingHalfWayLeaksNothing) {
     EXPECT_NE(skel->links.tp_enter_execveat, nullptr);
     EXPECT_EQ(skel->links.tp_exit_execve, nullptr);
     EXPECT_EQ(skel->links.tp_exit_execveat, nullptr);
+    EXPECT_EQ(skel->links.tp_sched_exec, nullptr);
   }
   load::expect_released(progs, maps);
 }

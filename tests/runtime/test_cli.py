@@ -57,9 +57,11 @@ def bad_inputs(tool, regular_file):
               "no-such-user-snoopkit", "0x10", " 5", "+5"]:
         cases.append((f"-u {v!r}", ["-u", v]))
     if tool == "execsnoop":
-        for v in ["0", "61", "-1", "abc", "", "3.5", "99999999999999999999", "0x3c", " 5", "5 ",
-                  "+5"]:
+        for v in ["0", "2147483648", "-1", "abc", "", "3.5", "99999999999999999999", "0x3c",
+                  " 5", "5 ", "+5"]:
             cases.append((f"--max-args {v!r}", ["--max-args", v]))
+        for v in ["0", "61441", "-1", "abc", "", "3.5", "99999999999999999999", "0x10", " 5"]:
+            cases.append((f"--max-bytes {v!r}", ["--max-bytes", v]))
         cases.append(("-l ''", ["-l", ""]))
     for v in ["0", "-1", "-0", "abc", "", "nan", "inf", "1e30", "99999999999999999999", "0x10",
               " 1", "1 ", "+1", "1e1", ".5", "1."]:
@@ -215,9 +217,13 @@ class AcceptedInputTest(BpfTestCase):
                 ["--perf-buffer"]]
 
     def test_execsnoop_accepts_boundaries(self):
-        self.check("execsnoop", self.common_cases() + [["--max-args", "1"], ["--max-args", "60"],
-                                                       ["--max-args", "060"], ["-P", "1"],
-                                                       ["-l", "x"], ["--latency", "010"]])
+        self.check("execsnoop", self.common_cases() + [["--max-args", "1"], ["--max-args", "61"],
+                                                       ["--max-args", "060"],
+                                                       ["--max-args", "2147483647"],
+                                                       ["--max-bytes", "1"], ["--max-bytes", "61440"],
+                                                       ["-x", "--max-bytes", "61440"],
+                                                       ["-P", "1"], ["-l", "x"],
+                                                       ["--latency", "010"]])
 
     def test_opensnoop_accepts_boundaries(self):
         self.check("opensnoop", self.common_cases() + [["-t", "1"], ["-x", "-e", "-T", "-U"]])

@@ -12,11 +12,12 @@ import time
 import uuid
 from pathlib import Path
 
-from harness import (BpfTestCase, Cgroup, Tool, Workload, assert_no_bpf_left, bpf_snapshot,
+from harness import (BIN_DIR, BpfTestCase, Cgroup, Tool, Workload, assert_no_bpf_left, bpf_snapshot,
                      decode_bytes, decode_bytes_list, has_control_bytes, hexb, parse_json_lines,
                      pipeline_exit_codes, run_workload, tool_path, validate_record)
 
 TRUE = "/bin/true" if os.path.exists("/bin/true") else shutil.which("true")
+FORKEXEC = BIN_DIR / "tests" / "forkexec"
 NOBODY = 65534
 
 # Every byte class a terminal, a JSON reader or a line-based tool might trip on.
@@ -241,33 +242,176 @@ class ExecsnoopTest(BpfTestCase):
         [r] = self.execs(t, exact)
         self.assertEqual((r["argv"], r["argv_truncated"]), (["true", "a", "b"], False))
 
-    def test_long_argument_cut_at_127_bytes(self):
-        cases = {
-            "300": (b"A" * 300, b"A" * 127, True),
-            "128": (b"B" * 128, b"B" * 127, True),
-            "127": (b"C" * 127, b"C" * 127, False),
-            "126": (b"D" * 126, b"D" * 126, False),
-            # A cut inside a 2-byte character must still be lossless (via _b64).
-            "utf8": ("\u00e9".encode() * 100, ("\u00e9".encode() * 100)[:127], True),
-        }
-        with Tool("execsnoop", "--json") as t:
-            pids = {k: run_child([b"true", arg, b"after"]) for k, (arg, _, _) in cases.items()}
+    def test_max_args_60_with_more_arguments(self):
+        """The old ceiling: --max-args 60 never flagged a 61st argument."""
+        argv = [b"true"] + [b"a%d" % i for i in range(70)]
+        missing = self.tmp / "missing"
+        with Tool("execsnoop", "--json", "-x", "--max-args", "60") as t:
+            over = run_child(argv[:61])
+            exact = run_child(argv[:60])
+            w = run_workload([{"op": "exec", "path": hexb(str(missing)), "argv": [hexb(a) for a in argv]}])
         t.assert_clean_exit(self)
-        for k, (arg, kept, cut) in cases.items():
-            with self.subTest(arg=k):
-                [r] = self.execs(t, pids[k])
-                self.assertEqual(decode_bytes_list(r, "argv"), [b"true", kept, b"after"])
-                self.assertEqual(r["arg_truncated"], cut)
-                self.assertFalse(r["argv_truncated"])
+        [r] = self.execs(t, over)
+        self.assertEqual((decode_bytes_list(r, "argv"), r["argv_truncated"], r["arg_truncated"]),
+                         (argv[:60], True, False))
+        [r] = self.execs(t, exact)
+        self.assertEqual((decode_bytes_list(r, "argv"), r["argv_truncated"]), (argv[:60], False))
+        [r] = [r for r in self.execs(t, w.pid) if r["ret"] == -2]
+        self.assertEqual((decode_bytes_list(r, "argv"), r["argv_truncated"]), (argv[:60], True))
 
-    def test_long_filename_is_truncated(self):
-        path = os.fsencode(self.tmp) + b"/" + b"d/" * 150 + b"prog"  # 300+ bytes, missing
-        with Tool("execsnoop", "--json", "-x") as t:
-            w = run_workload([{"op": "exec", "tag": "long", "path": hexb(path), "argv": [hexb("x")]}])
+    def check_long_argument(self, *transport):
+        """No per-argument limit: a 3,000-byte argument comes whole."""
+        long_arg = bytes(ord("a") + i % 26 for i in range(3000))
+        with Tool("execsnoop", "--json", *transport) as t:
+            pid = run_child([b"true", long_arg, b"after"])
         t.assert_clean_exit(self)
-        self.assertEqual(w.result("long")["errno"], 2)
-        [r] = [r for r in self.execs(t, w.pid) if r["filename_truncated"]]
-        self.assertEqual((decode_bytes(r, "filename"), r["ret"]), (path[:255], -2))
+        [r] = self.execs(t, pid)
+        self.assertEqual(decode_bytes_list(r, "argv"), [b"true", long_arg, b"after"])
+        self.assertEqual((r["argv_truncated"], r["arg_truncated"]), (False, False))
+
+    def test_long_argument_ring_buffer(self):
+        self.check_long_argument()
+
+    def test_long_argument_perf_buffer(self):
+        self.check_long_argument("--perf-buffer")
+
+    def check_over_budget(self, *transport):
+        """A command line past the default budget (32 KiB, NULs included)
+        is cut there: the argument the cut falls in is kept in part
+        (arg_truncated), those after it are dropped (argv_truncated)."""
+        argv = [b"true"] + [bytes([ord("a") + i % 26]) * 999 for i in range(40)]
+        flat = b"".join(a + b"\0" for a in argv)[:32768]
+        *whole, part = flat.split(b"\0")
+        with Tool("execsnoop", "--json", *transport) as t:
+            pid = run_child(argv)
+        t.assert_clean_exit(self)
+        [r] = self.execs(t, pid)
+        self.assertTrue(part)  # the cut falls inside an argument
+        self.assertEqual(decode_bytes_list(r, "argv"), whole + [part])
+        self.assertEqual((r["argv_truncated"], r["arg_truncated"]), (True, True))
+
+    def test_over_budget_ring_buffer(self):
+        self.check_over_budget()
+
+    def test_over_budget_perf_buffer(self):
+        self.check_over_budget("--perf-buffer")
+
+    def test_budget_flags_are_exact(self):
+        """--max-bytes 64, at each side of the edge, for a successful exec
+        (read from the new program's memory) and a failed one (read through
+        the caller's argv)."""
+        a = b"A"
+        cases = {  # argv: (argv shown, argv_truncated, arg_truncated)
+            "fits": ([b"true", a * 58], [b"true", a * 58], False, False),  # 64 bytes exactly
+            "one over": ([b"true", a * 59], [b"true", a * 59], False, True),
+            "next dropped": ([b"true", a * 58, b"b"], [b"true", a * 58], True, False),
+            "both": ([b"true", a * 100, b"after"], [b"true", a * 59], True, True),
+        }
+        missing = self.tmp / "missing"
+        with Tool("execsnoop", "--json", "-x", "--max-bytes", "64") as t:
+            pids = {k: run_child(v[0]) for k, v in cases.items()}
+            w = run_workload([{"op": "exec", "tag": k, "path": hexb(str(missing)),
+                               "argv": [hexb(x) for x in v[0]]} for k, v in cases.items()])
+        t.assert_clean_exit(self)
+        failed = [r for r in self.execs(t, w.pid) if r["ret"] == -2]
+        self.assertEqual(len(failed), len(cases), failed)
+        for (k, (_, shown, dropped, cut)), r_failed in zip(cases.items(), failed):
+            [r_ok] = self.execs(t, pids[k])
+            for exec_, r in (("ok", r_ok), ("failed", r_failed)):
+                with self.subTest(exec=exec_, case=k):
+                    self.assertEqual((decode_bytes_list(r, "argv"), r["argv_truncated"], r["arg_truncated"]),
+                                     (shown, dropped, cut))
+
+    def path_of_length(self, n, leaf=b"p"):
+        """A path of exactly n bytes under self.tmp ending in a file name
+        made of leaf (its directories made)."""
+        base = os.fsencode(self.tmp) + b"/"
+        left = n - len(base)
+        parts = []
+        while left > 101:
+            parts.append(b"d" * 99)
+            left -= 100
+        parts.append(leaf * left)
+        path = base + b"/".join(parts)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.assertEqual(len(path), n)
+        return path
+
+    def test_filename_truncated_only_past_255_bytes(self):
+        """A 255-byte name fits the 256-byte field (its NUL included): no
+        flag, for a successful exec and for a failed one."""
+        found = {n: self.path_of_length(n) for n in (255, 256, 300)}
+        for path in found.values():
+            os.symlink(TRUE, path)
+        missing = {n: self.path_of_length(n, b"m") for n in (255, 256)}
+        with Tool("execsnoop", "--json", "-x") as t:
+            pids = {n: run_child([b"true", str(n).encode()], executable=p) for n, p in found.items()}
+            w = run_workload([{"op": "exec", "tag": str(n), "path": hexb(p), "argv": [hexb("x")]}
+                              for n, p in missing.items()])
+        t.assert_clean_exit(self)
+        for n, path in found.items():
+            with self.subTest(length=n, exec="ok"):
+                [r] = self.execs(t, pids[n])
+                self.assertEqual((decode_bytes(r, "filename"), r["filename_truncated"], r["ret"]),
+                                 (path[:255], n > 255, 0))
+        failed = [r for r in self.execs(t, w.pid) if r["ret"] == -2]
+        self.assertEqual([(decode_bytes(r, "filename"), r["filename_truncated"]) for r in failed],
+                         [(p[:255], n > 255) for n, p in missing.items()])
+
+    # --- fork + exec of string literals ---
+
+    def check_fork_execl(self, *transport):
+        """Right after fork, a child has not touched the program's constant
+        pages: the filename and argv literals it execs are not resident
+        when exec(2) is entered. They must come whole all the same, and a
+        failed exec whose memory cannot be read says so."""
+        with Tool("execsnoop", "--json", "-x", *transport) as t:
+            out = subprocess.run([str(FORKEXEC), "ok", "missing", "badargv", "badname"],
+                                 capture_output=True, check=True, timeout=30).stdout
+        t.assert_clean_exit(self)
+        runs = {mode: (int(pid), int(status)) for mode, pid, status in
+                (line.split() for line in out.decode().splitlines())}
+        self.assertEqual({m: s for m, (_, s) in runs.items()},
+                         {"ok": 0, "missing": -2, "badargv": -2, "badname": -14})
+        want = {  # filename, argv, ret, argv_unreadable, filename_unreadable
+            "ok": ("/bin/sh", ["sh", "-c", "exit 0"], 0, False, False),
+            "missing": ("/nonexistent/forkexec-target", ["forkexec-target", "-c", "exit 0"], -2,
+                        False, False),
+            "badargv": ("/nonexistent/forkexec-badargv", [], -2, True, False),
+            "badname": ("", [], -14, True, True),
+        }
+        for mode, (pid, _) in runs.items():
+            with self.subTest(mode=mode):
+                recs = self.execs(t, pid)
+                self.assertEqual(len(recs), 1, recs)
+                r = recs[0]
+                got = (r["filename"], r["argv"], r["ret"], r["argv_unreadable"], r["filename_unreadable"])
+                if mode == "badname" and r["argv"]:
+                    # The kernel stops at the filename: the argv literal
+                    # is readable only if its page happens to be resident.
+                    want[mode] = ("", ["forkexec-badname"], -14, False, True)
+                self.assertEqual(got, want[mode])
+                self.assertEqual((r["argv_truncated"], r["arg_truncated"], r["filename_truncated"]),
+                                 (False, False, False))
+
+    def test_fork_execl_ring_buffer(self):
+        self.check_fork_execl()
+
+    def test_fork_execl_perf_buffer(self):
+        self.check_fork_execl("--perf-buffer")
+
+    def test_script_argv_is_what_the_interpreter_got(self):
+        """A successful exec's argv is read from the new program's memory:
+        for a script, the kernel's command line for its interpreter."""
+        script = self.tmp / "script.sh"
+        script.write_text("#!/bin/sh -e\nexit 0\n")
+        script.chmod(0o755)
+        m = marker()
+        with Tool("execsnoop", "--json") as t:
+            pid = run_child(["argv0", m], executable=str(script))
+        t.assert_clean_exit(self)
+        [r] = self.execs(t, pid)
+        self.assertEqual((r["filename"], r["argv"]), (str(script), ["/bin/sh", "-e", str(script), m]))
 
     # --- filters: each with an event that must pass and one that must not ---
 
