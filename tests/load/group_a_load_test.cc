@@ -16,9 +16,11 @@
 
 #include <gtest/gtest.h>
 
+#include "btf_offsets.h"
 #include "error.h"
 #include "exitsnoop.skel.h"
 #include "feature_probe.h"
+#include "fullpath.h"
 #include "hooks.h"
 #include "killsnoop.skel.h"
 #include "load_support.h"
@@ -177,6 +179,18 @@ TEST_F(GroupALoadTest, StatsnoopRingBuffer) {
 TEST_F(GroupALoadTest, StatsnoopPerfBuffer) {
   round_trip<statsnoop_bpf>(true, statsnoop_points,
                             [](statsnoop_bpf* s) { s->rodata->failed_only = true; });
+}
+
+// -F: the full-path walk verifies on both transports.
+TEST_F(GroupALoadTest, StatsnoopFullPathBothTransports) {
+  if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
+  const sk_fullpath_offsets offsets = fullpath_offsets("");
+  for (bool perf : {false, true}) {
+    round_trip<statsnoop_bpf>(perf, statsnoop_points, [&offsets](statsnoop_bpf* s) {
+      s->rodata->sk_fp_enabled = true;
+      s->rodata->sk_fp = offsets;
+    });
+  }
 }
 
 TEST_F(GroupALoadTest, StatsnoopEachStashStore) {
