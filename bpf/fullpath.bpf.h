@@ -29,16 +29,21 @@
 const volatile bool sk_fp_enabled = false;
 const volatile struct sk_fullpath_offsets sk_fp = {};
 
-/* Where the walk writes, right to left; the tail is slack for the verifier's
+/* The walk's state lives in this per-CPU map value, not in registers: the
+ * verifier does not track values in map memory, so every pass of the loop
+ * looks alike to it and is verified once, not once per pass. `data` is where
+ * the walk writes, right to left; its tail is slack for the verifier's
  * bounds on a name written at any position. */
-struct sk_fp_buf {
+struct sk_fp_walk {
+	char *mnt, *dentry, *root_mnt, *root_dentry;
+	__u32 pos, depth, done;
 	char data[SK_FULLPATH_DIR_SIZE + SK_FP_NAME_MAX + 1];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sk_fp_buf);
+	__type(value, struct sk_fp_walk);
 } sk_fp_scratch SEC(".maps");
 
 static __always_inline char *sk_fp_ptr(const char *base, __u32 off)
@@ -77,6 +82,60 @@ static __always_inline bool sk_fp_start(const char *task, __s32 dfd, char **mnt,
 	return file && sk_fp_path(file, sk_fp.file_f_path, mnt, dentry);
 }
 
+/* One step up: a component written before the others, or a mount point
+ * crossed. Returns 1 when the walk is over (w->done says whether it reached
+ * the root), 0 to go on. A global function: the verifier checks it once, on
+ * its own, not once per pass of the caller's loop (Linux 5.6+; a pointer
+ * argument to a struct, 5.12+). */
+__noinline int sk_fp_step(struct sk_fp_walk *w)
+{
+	char *mnt, *dentry, *parent, *mnt_root, *up, *name;
+	__u32 pos, len = 0;
+
+	if (!w)
+		return 1;
+	mnt = w->mnt;
+	dentry = w->dentry;
+	pos = w->pos;
+
+	if (dentry == w->root_dentry && mnt == w->root_mnt) {
+		w->done = 1;
+		return 1;
+	}
+	mnt_root = sk_fp_ptr(mnt, sk_fp.vfsmount_mnt_root);
+	parent = sk_fp_ptr(dentry, sk_fp.dentry_d_parent);
+	if (!parent)
+		return 1;
+	if (dentry == mnt_root || dentry == parent) {
+		/* The top of a mount: go on from where it is mounted. A root that
+		 * is no mount's root, or the namespace's top, ends it. */
+		if (dentry != mnt_root)
+			return 1;
+		up = sk_fp_ptr(mnt - sk_fp.mount_mnt, sk_fp.mount_mnt_parent);
+		if (!up || up == mnt - sk_fp.mount_mnt) {
+			w->done = 1;
+			return 1;
+		}
+		w->dentry = sk_fp_ptr(mnt - sk_fp.mount_mnt, sk_fp.mount_mnt_mountpoint);
+		w->mnt = up + sk_fp.mount_mnt;
+		return !w->dentry;
+	}
+	if (w->depth >= SK_FULLPATH_MAX_DEPTH)
+		return 1;
+	bpf_probe_read_kernel(&len, sizeof(len), dentry + sk_fp.dentry_d_name + sk_fp.qstr_len);
+	name = sk_fp_ptr(dentry, sk_fp.dentry_d_name + sk_fp.qstr_name);
+	if (!name || len > SK_FP_NAME_MAX || pos >= SK_FULLPATH_DIR_SIZE || pos < len + 1)
+		return 1;
+	pos -= len;
+	bpf_probe_read_kernel(&w->data[pos & (SK_FULLPATH_DIR_SIZE - 1)], len & SK_FP_NAME_MAX, name);
+	pos--;
+	w->data[pos & (SK_FULLPATH_DIR_SIZE - 1)] = '/';
+	w->pos = pos;
+	w->depth++;
+	w->dentry = parent;
+	return 0;
+}
+
 /*
  * Writes into dst (SK_FULLPATH_DIR_SIZE bytes, no NUL) the absolute path of
  * the directory a relative path is resolved against for a call with dfd.
@@ -89,73 +148,38 @@ static __always_inline bool sk_fp_start(const char *task, __s32 dfd, char **mnt,
 static __always_inline __u32 sk_fullpath_dir(char *dst, __s32 dfd, __u32 *flags)
 {
 	char *task = (char *)bpf_get_current_task();
-	char *mnt, *dentry, *root_mnt, *root_dentry, *parent, *mnt_root, *up, *name;
 	char *fs = sk_fp_ptr(task, sk_fp.task_fs);
-	__u32 zero = 0, pos = SK_FULLPATH_DIR_SIZE - 1, depth = 0, len, n;
-	struct sk_fp_buf *buf;
-	bool done = false;
+	struct sk_fp_walk *w;
+	__u32 zero = 0, pos, n;
 
 	*flags = 0;
-	buf = bpf_map_lookup_elem(&sk_fp_scratch, &zero);
-	if (!buf || !fs || !sk_fp_path(fs, sk_fp.fs_root, &root_mnt, &root_dentry) ||
-	    !sk_fp_start(task, dfd, &mnt, &dentry)) {
+	w = bpf_map_lookup_elem(&sk_fp_scratch, &zero);
+	if (!w || !fs || !sk_fp_path(fs, sk_fp.fs_root, &w->root_mnt, &w->root_dentry) ||
+	    !sk_fp_start(task, dfd, &w->mnt, &w->dentry)) {
 		*flags = SK_FULLPATH_F_UNKNOWN;
 		return 0;
 	}
+	w->pos = SK_FULLPATH_DIR_SIZE - 1;
+	w->depth = 0;
+	w->done = 0;
 
 	/* Leaf to root, each name written before the last one (as d_path does). */
-	for (int i = 0; i < SK_FP_MAX_STEPS; i++) {
-		if (dentry == root_dentry && mnt == root_mnt) {
-			done = true;
+	for (int i = 0; i < SK_FP_MAX_STEPS; i++)
+		if (sk_fp_step(w))
 			break;
-		}
-		mnt_root = sk_fp_ptr(mnt, sk_fp.vfsmount_mnt_root);
-		parent = sk_fp_ptr(dentry, sk_fp.dentry_d_parent);
-		if (!parent)
-			break;
-		if (dentry == mnt_root || dentry == parent) {
-			/* The top of a mount: go on from where it is mounted. A root
-			 * that is no mount's root, or the namespace's top, ends it. */
-			if (dentry != mnt_root)
-				break;
-			up = sk_fp_ptr(mnt - sk_fp.mount_mnt, sk_fp.mount_mnt_parent);
-			if (!up || up == mnt - sk_fp.mount_mnt) {
-				done = true;
-				break;
-			}
-			dentry = sk_fp_ptr(mnt - sk_fp.mount_mnt, sk_fp.mount_mnt_mountpoint);
-			mnt = up + sk_fp.mount_mnt;
-			if (!dentry)
-				break;
-			continue;
-		}
-		if (depth >= SK_FULLPATH_MAX_DEPTH)
-			break;
-		len = 0;
-		bpf_probe_read_kernel(&len, sizeof(len), dentry + sk_fp.dentry_d_name + sk_fp.qstr_len);
-		name = sk_fp_ptr(dentry, sk_fp.dentry_d_name + sk_fp.qstr_name);
-		if (!name || len > SK_FP_NAME_MAX)
-			break;
-		if (pos < len + 1)
-			break;
-		pos -= len;
-		bpf_probe_read_kernel(&buf->data[pos & (SK_FULLPATH_DIR_SIZE - 1)],
-				      len & SK_FP_NAME_MAX, name);
-		pos--;
-		buf->data[pos & (SK_FULLPATH_DIR_SIZE - 1)] = '/';
-		depth++;
-		dentry = parent;
-	}
 	/* Too deep, too long, a fault: short of the root. */
-	if (!done)
+	if (!w->done)
 		*flags = SK_FULLPATH_F_CUT;
+	pos = w->pos;
+	if (pos == 0 || pos >= SK_FULLPATH_DIR_SIZE)
+		return 0;
 	if (pos == SK_FULLPATH_DIR_SIZE - 1) {
 		/* The root itself. */
 		pos--;
-		buf->data[pos & (SK_FULLPATH_DIR_SIZE - 1)] = '/';
+		w->data[pos & (SK_FULLPATH_DIR_SIZE - 1)] = '/';
 	}
 	n = (SK_FULLPATH_DIR_SIZE - 1 - pos) & (SK_FULLPATH_DIR_SIZE - 1);
-	bpf_probe_read_kernel(dst, n, &buf->data[pos & (SK_FULLPATH_DIR_SIZE - 1)]);
+	bpf_probe_read_kernel(dst, n, &w->data[pos & (SK_FULLPATH_DIR_SIZE - 1)]);
 	return n;
 }
 
