@@ -29,8 +29,7 @@ class FullPath {
   /// Turns the walk on (rodata `enabled`, `offsets`) when `on`: only then is
   /// the BTF read, so a run without -F starts as before. Call between open
   /// and load. Throws Error.
-  void configure(bool on, const std::string& btf_path, bool& enabled,
-                 sk_fullpath_offsets& offsets);
+  void configure(bool on, const std::string& btf_path, bool& enabled, sk_fullpath_offsets& offsets);
   bool on() const { return on_; }
   /// The key the PATH column shows: "PATH" (the full path) with -F, else "path".
   const char* column_key() const { return on_ ? "PATH" : "path"; }

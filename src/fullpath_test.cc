@@ -84,7 +84,7 @@ TEST(FullPathOffsets, RunningKernel) {
   EXPECT_EQ(o.path_dentry, 8u);  // struct path { vfsmount *mnt; dentry *dentry; }
   EXPECT_GT(o.dentry_d_parent, 0u);
   EXPECT_GT(o.dentry_d_name, 0u);
-  #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   EXPECT_EQ(o.qstr_len, 4u);  // after the hash, in the anonymous struct of the union
 #endif
   EXPECT_EQ(o.qstr_name, 8u);

@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
       r.add_int("dfd", e->dfd);
       r.add_bytes("path", path);
       r.add_bool("path_truncated", e->path_flags & OPENSNOOP_F_PATH_TRUNCATED);
-      std::size_t dir_cap = size - kHeader > OPENSNOOP_PATH_SIZE ? size - offsetof(opensnoop_event, dir) : 0;
+      std::size_t dir_cap =
+          size - kHeader > OPENSNOOP_PATH_SIZE ? size - offsetof(opensnoop_event, dir) : 0;
       full.add(r, path, !(e->path_flags & OPENSNOOP_F_PATH_FAULT),
                e->path_flags & OPENSNOOP_F_PATH_TRUNCATED,
                std::string_view(e->dir, std::min<std::size_t>(e->dir_size, dir_cap)), e->dir_flags);

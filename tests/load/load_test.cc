@@ -261,7 +261,8 @@ TEST_F(OpensnoopFullPath, DeliversTheDirectory) {
   const std::string self = "/proc/" + std::to_string(getpid());
   std::string in_cwd = std::string(cwd) + "/snoopkit-no-such-file";
   if (std::string_view(cwd) == "/") in_cwd = "/snoopkit-no-such-file";
-  EXPECT_NE(std::find(seen.begin(), seen.end(), std::pair<std::string, std::string>("stat", self + "/stat")),
+  EXPECT_NE(std::find(seen.begin(), seen.end(),
+                      std::pair<std::string, std::string>("stat", self + "/stat")),
             seen.end());
   EXPECT_NE(std::find(seen.begin(), seen.end(),
                       std::pair<std::string, std::string>("snoopkit-no-such-file", in_cwd)),
