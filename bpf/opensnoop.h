@@ -3,6 +3,7 @@
 #ifndef OPENSNOOP_H
 #define OPENSNOOP_H
 
+#include "fullpath_abi.h"
 #include "snoopkit_common.h"
 
 #define OPENSNOOP_PATH_SIZE 4096 /* PATH_MAX, NUL included */
@@ -17,7 +18,8 @@ enum opensnoop_syscall {
 #define OPENSNOOP_F_PATH_TRUNCATED (1u << 0)
 #define OPENSNOOP_F_PATH_FAULT (1u << 1) /* the path could not be read */
 
-/* Sent with a variable length: offsetof(path) + path_size bytes. */
+/* Sent with a variable length: offsetof(path) + path_size bytes, or, with
+ * -F and a relative path, offsetof(dir) + dir_size bytes. */
 struct opensnoop_event {
 	__u64 ktime_ns;
 	__u64 flags; /* open flags (openat2: how.flags) */
@@ -30,8 +32,11 @@ struct opensnoop_event {
 	__u32 syscall; /* enum opensnoop_syscall */
 	__u32 path_flags;
 	__u32 path_size; /* bytes in path, NUL included */
+	__u32 dir_size; /* -F, relative path: bytes in dir (no NUL); else 0 */
+	__u32 dir_flags; /* SK_FULLPATH_F_* */
 	char comm[SK_TASK_COMM_LEN];
 	char path[OPENSNOOP_PATH_SIZE];
+	char dir[SK_FULLPATH_DIR_SIZE]; /* -F: the directory path is relative to */
 };
 
 #endif /* OPENSNOOP_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* statsnoop: stat(2), lstat(2), fstatat(2), statx(2), statfs(2); kept on entry, sent on return. */
+#include "fullpath.bpf.h"
 #include "stash.bpf.h"
 #include "statsnoop.h"
 
@@ -37,7 +38,10 @@ static __always_inline int on_exit(void *ctx, long ret)
 	__u32 tid = (__u32)id;
 	struct statsnoop_event *e;
 	struct stat_args *args;
+	__u64 size;
+	__u32 dir_size;
 	long len;
+	char next;
 
 	args = start_get();
 	if (!args)
@@ -59,18 +63,29 @@ static __always_inline int on_exit(void *ctx, long ret)
 	e->mask = args->mask;
 	e->syscall = args->syscall;
 	e->path_flags = 0;
+	e->dir_size = 0;
+	e->dir_flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	len = bpf_probe_read_user_str(e->path, sizeof(e->path), args->path);
 	if (len <= 0) {
 		e->path[0] = '\0';
 		len = 1;
 		e->path_flags |= STATSNOOP_F_PATH_FAULT;
-	} else if (len == sizeof(e->path)) {
+	} else if (len == sizeof(e->path) &&
+		   !bpf_probe_read_user(&next, 1, args->path + sizeof(e->path) - 1) && next) {
+		/* A full buffer is a cut only if the user string goes on. */
 		e->path_flags |= STATSNOOP_F_PATH_TRUNCATED;
 	}
 	e->path_size = len;
-	sk_output(ctx, e, __builtin_offsetof(struct statsnoop_event, path) +
-				  (len & (STATSNOOP_PATH_SIZE * 2 - 1)));
+	size = __builtin_offsetof(struct statsnoop_event, path) + (len & (STATSNOOP_PATH_SIZE * 2 - 1));
+	/* -F: a relative path (or fstatat's empty one) also carries its directory. */
+	if (sk_fp_enabled && !(e->path_flags & STATSNOOP_F_PATH_FAULT) && e->path[0] != '/') {
+		dir_size = sk_fullpath_dir(e->dir, args->dfd, &e->dir_flags);
+		e->dir_size = dir_size;
+		if (dir_size)
+			size = __builtin_offsetof(struct statsnoop_event, dir) + dir_size;
+	}
+	sk_output(ctx, e, size);
 out:
 	start_drop(args);
 	return 0;

@@ -3,6 +3,7 @@
 #ifndef STATSNOOP_H
 #define STATSNOOP_H
 
+#include "fullpath_abi.h"
 #include "snoopkit_common.h"
 
 #define STATSNOOP_PATH_SIZE 4096 /* PATH_MAX, NUL included */
@@ -19,7 +20,8 @@ enum statsnoop_syscall {
 #define STATSNOOP_F_PATH_TRUNCATED (1u << 0)
 #define STATSNOOP_F_PATH_FAULT (1u << 1) /* the path could not be read */
 
-/* Sent with a variable length: offsetof(path) + path_size bytes. */
+/* Sent with a variable length: offsetof(path) + path_size bytes, or, with
+ * -F and a relative path, offsetof(dir) + dir_size bytes. */
 struct statsnoop_event {
 	__u64 ktime_ns;
 	__u32 pid;
@@ -32,8 +34,11 @@ struct statsnoop_event {
 	__u32 syscall; /* enum statsnoop_syscall */
 	__u32 path_flags;
 	__u32 path_size; /* bytes in path, NUL included */
+	__u32 dir_size; /* -F, relative path: bytes in dir (no NUL); else 0 */
+	__u32 dir_flags; /* SK_FULLPATH_F_* */
 	char comm[SK_TASK_COMM_LEN];
 	char path[STATSNOOP_PATH_SIZE];
+	char dir[SK_FULLPATH_DIR_SIZE]; /* -F: the directory path is relative to */
 };
 
 #endif /* STATSNOOP_H */

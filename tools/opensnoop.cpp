@@ -6,18 +6,20 @@
 #include <string_view>
 
 #include "app.h"
+#include "fullpath.h"
 #include "opensnoop.h"
 #include "opensnoop.skel.h"
 #include "stash.h"
 
 using namespace snoopkit;
 
-static_assert(sizeof(opensnoop_event) == 56 + SK_TASK_COMM_LEN + OPENSNOOP_PATH_SIZE);
+static_assert(sizeof(opensnoop_event) ==
+              64 + SK_TASK_COMM_LEN + OPENSNOOP_PATH_SIZE + SK_FULLPATH_DIR_SIZE);
 
 namespace {
 
 struct Options {
-  bool timestamp = false, print_uid = false, failed = false, extended = false;
+  bool timestamp = false, print_uid = false, failed = false, extended = false, full_path = false;
 };
 
 const char* syscall_name(std::uint32_t s) {
@@ -54,10 +56,15 @@ int main(int argc, char** argv) {
   cli.add_flag("-U,--print-uid", o.print_uid, "Include a UID column");
   cli.add_flag("-x,--failed", o.failed, "Show failed opens only");
   cli.add_flag("-e,--extended-fields", o.extended, "Include the open flags column");
+  cli.add_flag("-F,--full-path", o.full_path,
+               "Show full paths: a relative path resolved against the cwd or the dfd");
+  FullPath full;
 
   return app.run(argc, argv, [&](Session& s) {
     auto skel = s.open<opensnoop_bpf>();
     skel->rodata->failed_only = o.failed;
+    full.configure(o.full_path, s.options().btf_path, skel->rodata->sk_fp_enabled,
+                   skel->rodata->sk_fp);
     configure_stash(choose_stash_store(s.features()), skel->maps.start_task, skel->maps.start_tid,
                     skel->rodata->sk_stash_task_storage);
 
@@ -75,7 +82,7 @@ int main(int argc, char** argv) {
     cols.push_back({"FD", "FD", 3, false});
     cols.push_back({"ERR", "ERR", 3, false});
     if (o.extended) cols.push_back({"FLAGS", "FLAGS", 8});
-    cols.push_back({"PATH", "path", 0});
+    cols.push_back({"PATH", full.column_key(), 0});
 
     return s.trace(skel, cols, [&](const void* data, std::size_t size, Record& r) {
       constexpr std::size_t kHeader = offsetof(opensnoop_event, path);
@@ -96,6 +103,11 @@ int main(int argc, char** argv) {
       r.add_int("dfd", e->dfd);
       r.add_bytes("path", path);
       r.add_bool("path_truncated", e->path_flags & OPENSNOOP_F_PATH_TRUNCATED);
+      std::size_t dir_cap =
+          size - kHeader > OPENSNOOP_PATH_SIZE ? size - offsetof(opensnoop_event, dir) : 0;
+      full.add(r, path, !(e->path_flags & OPENSNOOP_F_PATH_FAULT),
+               e->path_flags & OPENSNOOP_F_PATH_TRUNCATED,
+               std::string_view(e->dir, std::min<std::size_t>(e->dir_size, dir_cap)), e->dir_flags);
       // openat2's flags and mode are 64-bit: the low words are the values
       // every consumer knows; nonzero high words come separately, so no
       // JSON number exceeds 2^53 and nothing is lost.

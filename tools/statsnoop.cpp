@@ -7,18 +7,20 @@
 
 #include "app.h"
 #include "error.h"
+#include "fullpath.h"
 #include "stash.h"
 #include "statsnoop.h"
 #include "statsnoop.skel.h"
 
 using namespace snoopkit;
 
-static_assert(sizeof(statsnoop_event) == 48 + SK_TASK_COMM_LEN + STATSNOOP_PATH_SIZE);
+static_assert(sizeof(statsnoop_event) ==
+              56 + SK_TASK_COMM_LEN + STATSNOOP_PATH_SIZE + SK_FULLPATH_DIR_SIZE);
 
 namespace {
 
 struct Options {
-  bool timestamp = false, failed = false, print_uid = false;
+  bool timestamp = false, failed = false, print_uid = false, full_path = false;
 };
 
 const char* syscall_name(std::uint32_t s) {
@@ -53,11 +55,16 @@ int main(int argc, char** argv) {
   cli.add_flag("-t,--timestamp", o.timestamp, "Include seconds since start");
   cli.add_flag("-x,--failed", o.failed, "Show failed calls only");
   cli.add_flag("-U,--print-uid", o.print_uid, "Include a UID column");
+  cli.add_flag("-F,--full-path", o.full_path,
+               "Show full paths: a relative path resolved against the cwd or the dfd");
+  FullPath full;
 
   return app.run(argc, argv, [&](Session& s) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<statsnoop_bpf>();
     skel->rodata->failed_only = o.failed;
+    full.configure(o.full_path, s.options().btf_path, skel->rodata->sk_fp_enabled,
+                   skel->rodata->sk_fp);
     configure_stash(choose_stash_store(s.features()), skel->maps.start_task, skel->maps.start_tid,
                     skel->rodata->sk_stash_task_storage);
 
@@ -81,7 +88,7 @@ int main(int argc, char** argv) {
     cols.push_back({"COMM", "comm", 16});
     cols.push_back({"RET", "RET", 4, false});
     cols.push_back({"ERR", "ERR", 4, false});
-    cols.push_back({"PATH", "path", 0});
+    cols.push_back({"PATH", full.column_key(), 0});
 
     return s.trace(skel, cols, [&](const void* data, std::size_t size, Record& r) {
       constexpr std::size_t kHeader = offsetof(statsnoop_event, path);
@@ -99,8 +106,14 @@ int main(int argc, char** argv) {
       r.add_raw("syscall", syscall_name(e->syscall));
       r.add_int("ret", e->ret);
       r.add_int("dfd", e->dfd);
-      r.add_bytes("path", std::string_view(e->path, strnlen(e->path, cap)));
+      std::string_view path(e->path, strnlen(e->path, cap));
+      r.add_bytes("path", path);
       r.add_bool("path_truncated", e->path_flags & STATSNOOP_F_PATH_TRUNCATED);
+      std::size_t dir_cap =
+          size - kHeader > STATSNOOP_PATH_SIZE ? size - offsetof(statsnoop_event, dir) : 0;
+      full.add(r, path, !(e->path_flags & STATSNOOP_F_PATH_FAULT),
+               e->path_flags & STATSNOOP_F_PATH_TRUNCATED,
+               std::string_view(e->dir, std::min<std::size_t>(e->dir_size, dir_cap)), e->dir_flags);
       r.add_uint("flags", e->flags);
       r.add_uint("mask", e->mask);
       r.add_text_only("RET", [&] { return std::to_string(e->ret >= 0 ? e->ret : -1); });

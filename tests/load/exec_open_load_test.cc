@@ -30,6 +30,7 @@
 #include "execsnoop.skel.h"
 #include "execsnoop_setup.h"
 #include "feature_probe.h"
+#include "fullpath.h"
 #include "hooks.h"
 #include "load_support.h"
 #include "opensnoop.h"
@@ -176,6 +177,78 @@ TEST_F(LoadTest, OpensnoopEachStashStoreDeliversEvents) {
     EXPECT_EQ(ok, 3u);
     EXPECT_EQ(failed, 1u);
   }
+}
+
+// -F: the full-path walk (a bounded loop over dentries and mounts at offsets
+// from the kernel's BTF) verifies on both transports; the directory of a
+// relative open comes out of the ring buffer: the cwd for AT_FDCWD, the
+// dfd's directory for openat.
+class OpensnoopFullPath : public LoadTest {
+ protected:
+  Skeleton<opensnoop_bpf> open_full(bool perf, std::vector<HookPoint>& points,
+                                    std::vector<int>& chosen) {
+    auto skel = Skeleton<opensnoop_bpf>::open(nullptr);
+    skel->rodata->sk_use_perf = perf;
+    skel->rodata->sk_targ_tid = static_cast<__u32>(gettid());
+    skel->rodata->sk_fp_enabled = true;
+    skel->rodata->sk_fp = fullpath_offsets("");
+    points = opensnoop_points(skel.get());
+    KernelFeatures features(tracefs_);
+    chosen = choose_hooks(features, points);
+    apply_hook_choice(points, chosen);
+    return skel;
+  }
+};
+
+TEST_F(OpensnoopFullPath, LoadsOnBothTransports) {
+  if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
+  for (bool perf : {false, true}) {
+    std::vector<HookPoint> points;
+    std::vector<int> chosen;
+    auto skel = open_full(perf, points, chosen);
+    EXPECT_NO_THROW(skel.load()) << (perf ? "perf buffer" : "ring buffer");
+  }
+}
+
+TEST_F(OpensnoopFullPath, DeliversTheDirectory) {
+  if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
+  std::vector<HookPoint> points;
+  std::vector<int> chosen;
+  auto skel = open_full(false, points, chosen);
+  ASSERT_NO_THROW(skel.load());
+  ASSERT_NO_THROW(skel.attach());
+  load::RuntimeLinks rt;
+  ASSERT_NO_THROW(rt.links = attach_links(points, chosen));
+  std::vector<std::pair<std::string, std::string>> seen;  // path, full path
+  auto rb = make_ring_buffer(skel->maps.sk_events, [&](const void* data, std::size_t size) {
+    const auto* e = static_cast<const opensnoop_event*>(data);
+    if (size < offsetof(opensnoop_event, path) + e->path_size || e->path_size == 0) return true;
+    std::string dir;
+    if (e->dir_size && size >= offsetof(opensnoop_event, dir) + e->dir_size)
+      dir.assign(e->dir, e->dir_size);
+    seen.emplace_back(std::string(e->path, e->path_size - 1),
+                      join_full_path(dir, std::string_view(e->path, e->path_size - 1)));
+    return true;
+  });
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+  int dfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dfd, 0);
+  int fd = openat(dfd, "stat", O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  close(fd);
+  close(dfd);
+  EXPECT_LT(open("snoopkit-no-such-file", O_RDONLY | O_CLOEXEC), 0);
+  ASSERT_GE(rb->consume(), 0);
+  const std::string self = "/proc/" + std::to_string(getpid());
+  std::string in_cwd = std::string(cwd) + "/snoopkit-no-such-file";
+  if (std::string_view(cwd) == "/") in_cwd = "/snoopkit-no-such-file";
+  EXPECT_NE(std::find(seen.begin(), seen.end(),
+                      std::pair<std::string, std::string>("stat", self + "/stat")),
+            seen.end());
+  EXPECT_NE(std::find(seen.begin(), seen.end(),
+                      std::pair<std::string, std::string>("snoopkit-no-such-file", in_cwd)),
+            seen.end());
 }
 
 TEST_F(LoadTest, OpensnoopRingBuffer) {

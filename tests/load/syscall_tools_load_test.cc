@@ -10,7 +10,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include "btf_offsets.h"
 #include "feature_probe.h"
+#include "fullpath.h"
+#include "kernel_paths.h"
 #include "hooks.h"
 #include "killsnoop_hooks.h"
 #include "load_support.h"
@@ -92,6 +97,18 @@ TEST_F(SyscallToolsLoadTest, StatsnoopRingBuffer) {
 TEST_F(SyscallToolsLoadTest, StatsnoopPerfBuffer) {
   round_trip<statsnoop_bpf>(true, statsnoop_points,
                             [](statsnoop_bpf* s) { s->rodata->failed_only = true; });
+}
+
+// -F: the full-path walk verifies on both transports.
+TEST_F(SyscallToolsLoadTest, StatsnoopFullPathBothTransports) {
+  if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
+  const sk_fullpath_offsets offsets = fullpath_offsets("");
+  for (bool perf : {false, true}) {
+    round_trip<statsnoop_bpf>(perf, statsnoop_points, [&offsets](statsnoop_bpf* s) {
+      s->rodata->sk_fp_enabled = true;
+      s->rodata->sk_fp = offsets;
+    });
+  }
 }
 
 TEST_F(SyscallToolsLoadTest, StatsnoopEachStashStore) {

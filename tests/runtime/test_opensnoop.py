@@ -14,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
+from fullpath_cases import FullPathCases
 from harness import (BpfTestCase, Cgroup, Tool, Workload, assert_no_bpf_left, bpf_snapshot,
                      decode_bytes, has_control_bytes, hexb, parse_json_lines, pipeline_exit_codes,
                      run_workload, skip, tool_path, validate_record)
@@ -76,7 +77,16 @@ class GatedRun:
         return False
 
 
-class OpensnoopTest(BpfTestCase):
+class OpensnoopTest(FullPathCases, BpfTestCase):
+    TOOL, TYPE = "opensnoop", "open"
+    CALL = """
+def call(tag, path, dfd=None):
+    try:
+        os.close(os.open(path, os.O_RDONLY, dir_fd=dfd))
+        report(tag=tag, errno=0)
+    except OSError as e:
+        report(tag=tag, errno=e.errno)
+"""
 
     def setUp(self):
         super().setUp()

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from fullpath_cases import FullPathCases
 from harness import (BpfTestCase, Cgroup, Tool, assert_no_bpf_left, bpf_snapshot, decode_bytes,
                      has_control_bytes, skip)
 from script_child import ScriptChild
@@ -49,7 +50,16 @@ def marker():
     return f"sk{uuid.uuid4().hex[:10]}"
 
 
-class StatsnoopTest(BpfTestCase):
+class StatsnoopTest(FullPathCases, BpfTestCase):
+    TOOL, TYPE = "statsnoop", "stat"
+    CALL = """
+def call(tag, path, dfd=None):
+    try:
+        os.stat(path, dir_fd=dfd)
+        report(tag=tag, errno=0)
+    except OSError as e:
+        report(tag=tag, errno=e.errno)
+"""
 
     def setUp(self):
         super().setUp()
@@ -232,3 +242,15 @@ report(tag="statfs", ret=syscall(calls["statfs"], p, buf))
         self.assertEqual(t.records()[-1]["printed"], len(t.records("stat")))
         self.assertTrue(t.held["prog"], t.held)
         assert_no_bpf_left(self, before, t.held)
+
+    def test_full_path_of_fstat_is_the_file(self):
+        """fstat() is newfstatat(fd, "", AT_EMPTY_PATH): its full path is the fd's file."""
+        path = self.file("fs")
+        child = ScriptChild(self, f"fd = os.open({os.fsdecode(path)!r}, os.O_RDONLY)\nos.stat(fd)\n"
+                                  "report(fd=fd)\n")
+        with Tool("statsnoop", "--json", "-F", "-p", child.pid) as t:
+            child.run()
+        t.assert_clean_exit(self)
+        fd = child.result("fd")["fd"]
+        [r] = [r for r in t.records("stat", pid=child.pid, dfd=fd) if decode_bytes(r, "path") == b""]
+        self.assertEqual((decode_bytes(r, "full_path"), r["full_path_truncated"]), (path, False))
