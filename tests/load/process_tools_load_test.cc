@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "btf_offsets.h"
+#include "exitsnoop.h"
 #include "exitsnoop_hooks.h"
 #include "kernel_paths.h"
 #include "load_support.h"
