@@ -222,7 +222,8 @@ class Signals(BpfTestCase):
                     if exe.endswith("execsnoop") and ("fifo" in wchan or "partner" in wchan):
                         break
                     time.sleep(0.02)
-                self.assertIsNone(proc.poll(), proc.stderr.read().decode(errors="replace"))
+                if proc.poll() is not None:
+                    self.fail(f"exit {proc.returncode}: {proc.stderr.read().decode(errors='replace')}")
                 proc.send_signal(sig)
                 try:
                     code = proc.wait(timeout=10)
