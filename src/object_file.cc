@@ -36,6 +36,16 @@ std::string type_name(const char* known, unsigned number) {
   return known ? known : "type " + std::to_string(number);
 }
 
+// libbpf hands back the type number the object declared. A number past the
+// C++ enum's range is no valid value of it (UBSan, found by fuzz_object), so
+// it is read as a plain number (void (*)() is the cast the language allows)
+// and kept only up to the last type linux/bpf.h names.
+template <class Enum, class Obj>
+unsigned raw_type(Enum (*get)(const Obj*), const Obj* o) {
+  auto f = reinterpret_cast<unsigned (*)(const Obj*)>(reinterpret_cast<void (*)()>(get));
+  return f(o);
+}
+
 // libbpf's warnings while a load runs, kept for the error report (libbpf
 // prints them only with -v). Forwards everything to the previous callback.
 class WarningCapture {
@@ -195,7 +205,10 @@ std::vector<ProgramInfo> ObjectFile::programs() const {
     i.prog = p;
     i.name = bpf_program__name(p);
     i.section = bpf_program__section_name(p);
-    i.type = type_name(libbpf_bpf_prog_type_str(bpf_program__type(p)), bpf_program__type(p));
+    const unsigned type = raw_type(&bpf_program__type, p);
+    i.type = type_name(
+        type <= BPF_PROG_TYPE_SYSCALL ? libbpf_bpf_prog_type_str(static_cast<bpf_prog_type>(type)) : nullptr,
+        type);
     i.insns = bpf_program__insn_cnt(p);
     i.autoload = bpf_program__autoload(p);
     i.attach = classify_section(i.section);
@@ -210,8 +223,9 @@ std::vector<MapInfo> ObjectFile::maps() const {
     MapInfo& i = out.emplace_back();
     i.map = m;
     i.name = bpf_map__name(m);
-    i.map_type = bpf_map__type(m);
-    i.type = type_name(libbpf_bpf_map_type_str(i.map_type), i.map_type);
+    const unsigned type = raw_type(&bpf_map__type, static_cast<const bpf_map*>(m));
+    i.map_type = type <= BPF_MAP_TYPE_USER_RINGBUF ? static_cast<bpf_map_type>(type) : BPF_MAP_TYPE_UNSPEC;
+    i.type = type_name(type <= BPF_MAP_TYPE_USER_RINGBUF ? libbpf_bpf_map_type_str(i.map_type) : nullptr, type);
     i.key_size = bpf_map__key_size(m);
     i.value_size = bpf_map__value_size(m);
     i.max_entries = bpf_map__max_entries(m);
