@@ -127,6 +127,7 @@ static __always_inline struct execsnoop_event *start_event(__u32 flags)
 	e->args_count = 0;
 	e->args_size = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	sk_task_context(&e->ctx);
 	return e;
 }
 

@@ -30,6 +30,7 @@
  */
 struct execsnoop_event {
 	__u64 ktime_ns; /* bpf_ktime_get_ns() when the exec was seen to end */
+	struct sk_task_ctx ctx; /* where the task runs (sk_task_context) */
 	__u32 pid;
 	__u32 tid; /* the thread that called exec */
 	__u32 ppid;

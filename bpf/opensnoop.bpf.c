@@ -71,6 +71,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	e->dir_size = 0;
 	e->dir_flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	sk_task_context(&e->ctx);
 	len = bpf_probe_read_user_str(e->path, sizeof(e->path), args->path);
 	/* Some kernels return 0, not 1, for an empty string: that is "", not a fault. */
 	if (len == 0) {

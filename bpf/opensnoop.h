@@ -22,6 +22,7 @@ enum opensnoop_syscall {
  * -F and a relative path, offsetof(dir) + dir_size bytes. */
 struct opensnoop_event {
 	__u64 ktime_ns;
+	struct sk_task_ctx ctx; /* where the task runs (sk_task_context) */
 	__u64 flags; /* open flags (openat2: how.flags) */
 	__u64 mode;
 	__u32 pid;

@@ -24,6 +24,7 @@ enum statsnoop_syscall {
  * -F and a relative path, offsetof(dir) + dir_size bytes. */
 struct statsnoop_event {
 	__u64 ktime_ns;
+	struct sk_task_ctx ctx; /* where the task runs (sk_task_context) */
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;

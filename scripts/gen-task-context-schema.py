@@ -21,6 +21,9 @@ SCHEMA_DIR = TOP / "docs" / "schema"
 # whether every record has the fields: a tcplife record has them only when
 # the session's owner is known, like its pid).
 RECORDS = {
+    "exec": (True, True),
+    "open": (True, True),
+    "stat": (True, True),
     "exit": (True, True),
     "signal": (True, True),
     "kill": (True, True),

@@ -15,7 +15,8 @@
 using namespace snoopkit;
 
 static_assert(sizeof(execsnoop_event) ==
-              40 + SK_TASK_COMM_LEN + EXECSNOOP_FILENAME_SIZE + EXECSNOOP_MAX_BUDGET);
+              40 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN + EXECSNOOP_FILENAME_SIZE +
+                  EXECSNOOP_MAX_BUDGET);
 
 namespace {
 
@@ -68,7 +69,8 @@ void split_argv(const execsnoop_event& e, std::size_t received, unsigned max_arg
 int main(int argc, char** argv) {
   App app("execsnoop", "Trace exec() syscalls: every program started, with its arguments.",
           {.pid = "-p,--pid", .uid = "-u,--uid", .cgroup = "-c,--cgroup", .comm = "-n,--name",
-           .comm_help = "Trace only commands whose new name contains NAME"});
+           .comm_help = "Trace only commands whose new name contains NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-T,--time", o.time, "Include a time column (HH:MM:SS)");
@@ -135,6 +137,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       r.add_uint("ppid", e->ppid);
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", bounded(e->comm, sizeof(e->comm)));

@@ -9,12 +9,13 @@
 #include "fullpath.h"
 #include "opensnoop.h"
 #include "opensnoop.skel.h"
+#include "opensnoop_hooks.h"
 #include "stash.h"
 
 using namespace snoopkit;
 
 static_assert(sizeof(opensnoop_event) ==
-              64 + SK_TASK_COMM_LEN + OPENSNOOP_PATH_SIZE + SK_FULLPATH_DIR_SIZE);
+              64 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN + OPENSNOOP_PATH_SIZE + SK_FULLPATH_DIR_SIZE);
 
 namespace {
 
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
-           .comm_help = "Trace only process names containing NAME"});
+           .comm_help = "Trace only process names containing NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-T,--timestamp", o.timestamp, "Include seconds since start");
@@ -68,11 +70,7 @@ int main(int argc, char** argv) {
     configure_stash(choose_stash_store(s.features()), skel->maps.start_task, skel->maps.start_tid,
                     skel->rodata->sk_stash_task_storage);
 
-    // Each syscall is traced where the kernel has it (open(2) is absent on arm64).
-    auto& p = skel->progs;
-    s.load_and_attach(skel, {syscall_hook_point("open", p.tp_enter_open, p.tp_exit, false),
-                             syscall_hook_point("openat", p.tp_enter_openat, p.tp_exit, true),
-                             syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit, false)});
+    s.load_and_attach(skel, opensnoop_hook_points(skel.get()));
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});
@@ -96,6 +94,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));
       r.add_raw("syscall", syscall_name(e->syscall));

@@ -11,11 +11,12 @@
 #include "stash.h"
 #include "statsnoop.h"
 #include "statsnoop.skel.h"
+#include "statsnoop_hooks.h"
 
 using namespace snoopkit;
 
 static_assert(sizeof(statsnoop_event) ==
-              56 + SK_TASK_COMM_LEN + STATSNOOP_PATH_SIZE + SK_FULLPATH_DIR_SIZE);
+              56 + sizeof(sk_task_ctx) + SK_TASK_COMM_LEN + STATSNOOP_PATH_SIZE + SK_FULLPATH_DIR_SIZE);
 
 namespace {
 
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
-           .comm_help = "Trace only process names containing NAME"});
+           .comm_help = "Trace only process names containing NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_flag("-t,--timestamp", o.timestamp, "Include seconds since start");
@@ -68,18 +70,8 @@ int main(int argc, char** argv) {
     configure_stash(choose_stash_store(s.features()), skel->maps.start_task, skel->maps.start_tid,
                     skel->rodata->sk_stash_task_storage);
 
-    // Each syscall is traced where the kernel has it (arm64 has no stat(2) or lstat(2)).
-    auto point = [](const char* name, bpf_program* enter, bpf_program* exit) {
-      return syscall_hook_point(name, enter, exit, false);
-    };
-    auto& p = skel->progs;
-    std::vector<HookPoint> points{point("newstat", p.tp_enter_newstat, p.tp_exit),
-                                  point("newlstat", p.tp_enter_newlstat, p.tp_exit),
-                                  point("newfstatat", p.tp_enter_newfstatat, p.tp_exit),
-                                  point("statx", p.tp_enter_statx, p.tp_exit),
-                                  point("statfs", p.tp_enter_statfs, p.tp_exit)};
     // Every point is optional, but tracing none of them is no trace at all.
-    s.load_and_attach(skel, points, HookNeed::kAtLeastOne);
+    s.load_and_attach(skel, statsnoop_hook_points(skel.get()), HookNeed::kAtLeastOne);
 
     std::vector<Column> cols;
     if (o.timestamp) cols.push_back({"TIME(s)", "TIME(s)", 8});
@@ -101,6 +93,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
       r.add_uint("tid", e->tid);
+      if (!s.add_task_context(r, e->ctx, true)) return false;
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));
       r.add_raw("syscall", syscall_name(e->syscall));

@@ -35,6 +35,7 @@
 #include "load_support.h"
 #include "opensnoop.h"
 #include "opensnoop.skel.h"
+#include "opensnoop_hooks.h"
 #include "skeleton.h"
 #include "stash.h"
 #include "tracefs.h"
@@ -44,15 +45,6 @@ namespace snoopkit {
 namespace {
 
 using load::Ids;
-
-// opensnoop's hook points, as the tool declares them: one exit program
-// (SEC("tracepoint")) the runtime attaches to each sys_exit_open*.
-std::vector<HookPoint> opensnoop_points(opensnoop_bpf* s) {
-  auto& p = s->progs;
-  return {syscall_hook_point("open", p.tp_enter_open, p.tp_exit, false),
-          syscall_hook_point("openat", p.tp_enter_openat, p.tp_exit, true),
-          syscall_hook_point("openat2", p.tp_enter_openat2, p.tp_exit, false)};
-}
 
 // execsnoop's event slots as the tool sizes them (no offsets: the parent
 // pid and argv read as unset).
@@ -146,7 +138,7 @@ TEST_F(LoadTest, OpensnoopEachStashStoreDeliversEvents) {
     skel->rodata->sk_targ_tid = static_cast<__u32>(gettid());
     configure_stash(store, skel->maps.start_task, skel->maps.start_tid,
                     skel->rodata->sk_stash_task_storage);
-    std::vector<HookPoint> points = opensnoop_points(skel.get());
+    std::vector<HookPoint> points = opensnoop_hook_points(skel.get());
     std::vector<int> chosen = choose_hooks(features, points);
     apply_hook_choice(points, chosen);
     ASSERT_NO_THROW(skel.load());
@@ -192,7 +184,7 @@ class OpensnoopFullPath : public LoadTest {
     skel->rodata->sk_targ_tid = static_cast<__u32>(gettid());
     skel->rodata->sk_fp_enabled = true;
     skel->rodata->sk_fp = fullpath_offsets("");
-    points = opensnoop_points(skel.get());
+    points = opensnoop_hook_points(skel.get());
     KernelFeatures features(tracefs_);
     chosen = choose_hooks(features, points);
     apply_hook_choice(points, chosen);
@@ -252,10 +244,10 @@ TEST_F(OpensnoopFullPath, DeliversTheDirectory) {
 }
 
 TEST_F(LoadTest, OpensnoopRingBuffer) {
-  round_trip<opensnoop_bpf>(false, opensnoop_points);
+  round_trip<opensnoop_bpf>(false, opensnoop_hook_points);
 }
 TEST_F(LoadTest, OpensnoopPerfBuffer) {
-  round_trip<opensnoop_bpf>(true, opensnoop_points);
+  round_trip<opensnoop_bpf>(true, opensnoop_hook_points);
 }
 
 TEST_F(LoadTest, ApplyHookChoiceSwitchesOffOtherAlternatives) {

@@ -23,18 +23,13 @@
 #include "sigsnoop_hooks.h"
 #include "stash.h"
 #include "statsnoop.skel.h"
+#include "statsnoop_hooks.h"
 #include "syscount_hooks.h"
 
 namespace snoopkit {
 namespace {
 
 class SyscallToolsLoadTest : public load::ToolLoadTest {};
-
-// statsnoop's points are still declared here, not yet beside the tool.
-HookPoint syscall_point(const std::string& sys, bpf_program* enter, bpf_program* exit,
-                        bool required) {
-  return syscall_hook_point(sys, enter, exit, required);
-}
 
 // --- killsnoop ---
 
@@ -82,20 +77,11 @@ TEST_F(SyscallToolsLoadTest, SigsnoopKillOnlyPerfBuffer) {
 
 // --- statsnoop: every stat syscall the kernel has ---
 
-std::vector<HookPoint> statsnoop_points(statsnoop_bpf* s) {
-  auto& p = s->progs;
-  return {syscall_point("newstat", p.tp_enter_newstat, p.tp_exit, false),
-          syscall_point("newlstat", p.tp_enter_newlstat, p.tp_exit, false),
-          syscall_point("newfstatat", p.tp_enter_newfstatat, p.tp_exit, false),
-          syscall_point("statx", p.tp_enter_statx, p.tp_exit, false),
-          syscall_point("statfs", p.tp_enter_statfs, p.tp_exit, false)};
-}
-
 TEST_F(SyscallToolsLoadTest, StatsnoopRingBuffer) {
-  round_trip<statsnoop_bpf>(false, statsnoop_points);
+  round_trip<statsnoop_bpf>(false, statsnoop_hook_points);
 }
 TEST_F(SyscallToolsLoadTest, StatsnoopPerfBuffer) {
-  round_trip<statsnoop_bpf>(true, statsnoop_points,
+  round_trip<statsnoop_bpf>(true, statsnoop_hook_points,
                             [](statsnoop_bpf* s) { s->rodata->failed_only = true; });
 }
 
@@ -104,7 +90,7 @@ TEST_F(SyscallToolsLoadTest, StatsnoopFullPathBothTransports) {
   if (access(kKernelBtfPath, R_OK) != 0) SKIP_OR_FAIL("no kernel BTF to read offsets from");
   const sk_fullpath_offsets offsets = fullpath_offsets("");
   for (bool perf : {false, true}) {
-    round_trip<statsnoop_bpf>(perf, statsnoop_points, [&offsets](statsnoop_bpf* s) {
+    round_trip<statsnoop_bpf>(perf, statsnoop_hook_points, [&offsets](statsnoop_bpf* s) {
       s->rodata->sk_fp_enabled = true;
       s->rodata->sk_fp = offsets;
     });
@@ -116,7 +102,7 @@ TEST_F(SyscallToolsLoadTest, StatsnoopEachStashStore) {
   std::vector<StashStore> stores{StashStore::kThreadHash};
   if (features.task_storage()) stores.push_back(StashStore::kTaskStorage);
   for (StashStore store : stores) {
-    round_trip<statsnoop_bpf>(false, statsnoop_points, [store](statsnoop_bpf* s) {
+    round_trip<statsnoop_bpf>(false, statsnoop_hook_points, [store](statsnoop_bpf* s) {
       configure_stash(store, s->maps.start_task, s->maps.start_tid,
                       s->rodata->sk_stash_task_storage);
     });

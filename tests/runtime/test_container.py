@@ -145,7 +145,11 @@ class ContainerTest(BpfTestCase):
 
     def test_nested_pid_namespaces(self):
         # In the container: a pid namespace below the container's.
-        c = Container(self, "/docker/{id}", "unshare -p -f sh -c 'exit 7'; exit 6",
+        # The container lives on a moment after the inner exit, so that record
+        # is resolved while its cgroup exists; the outer exit is the
+        # container's last event, and its cgroup may be gone before it is
+        # resolved (the record then keeps only cgroup_id): find it by that.
+        c = Container(self, "/docker/{id}", "unshare -p -f sh -c 'exit 7'; sleep 0.5; exit 6",
                       caps=["CAP_SYS_ADMIN"])
         # On the host: two levels below the host's.
         nested = ["unshare", "--pid", "--fork", "unshare", "--pid", "--fork", "sh", "-c",
@@ -155,9 +159,10 @@ class ContainerTest(BpfTestCase):
             self.assertEqual(subprocess.run(nested).returncode, 9)
         t.assert_clean_exit(self)
         recs = self.of_container(t, c.id)
-        [outer] = [r for r in recs if r["exit_code"] == 6]
         inner = [r for r in recs if r["exit_code"] == 7 and r["comm"] == "sh"]
         self.assertEqual(len(inner), 1, recs)
+        [outer] = [r for r in self.exits(t) if r["exit_code"] == 6
+                   and r["cgroup_id"] == inner[0]["cgroup_id"]]
         self.assertEqual(inner[0]["vpid"], 1)
         self.assertNotEqual(inner[0]["pidns"], outer["pidns"])
         self.assertEqual(inner[0]["mntns"], outer["mntns"])
