@@ -5,11 +5,11 @@
 #include <string_view>
 #include <vector>
 
-#include "app.h"
-#include "bindsnoop.h"
+#include "core/app.h"
+#include "bpf/bindsnoop.h"
 #include "bindsnoop.skel.h"
 #include "bindsnoop_hooks.h"
-#include "inet.h"
+#include "family/inet.h"
 
 using namespace snoopkit;
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "bindsnoop.skel.h"
-#include "hooks.h"
+#include "core/hooks.h"
 
 namespace snoopkit {
 

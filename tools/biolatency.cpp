@@ -5,13 +5,13 @@
 #include <string_view>
 #include <vector>
 
-#include "app.h"
-#include "block_hooks.h"
-#include "biolatency.h"
+#include "core/app.h"
+#include "family/block_hooks.h"
+#include "bpf/biolatency.h"
 #include "biolatency.skel.h"
-#include "disks.h"
-#include "error.h"
-#include "histogram_report.h"
+#include "family/disks.h"
+#include "core/error.h"
+#include "family/histogram_report.h"
 
 using namespace snoopkit;
 

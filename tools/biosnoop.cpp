@@ -4,12 +4,12 @@
 #include <string>
 #include <string_view>
 
-#include "app.h"
-#include "block_hooks.h"
-#include "biosnoop.h"
+#include "core/app.h"
+#include "family/block_hooks.h"
+#include "bpf/biosnoop.h"
 #include "biosnoop.skel.h"
-#include "disks.h"
-#include "error.h"
+#include "family/disks.h"
+#include "core/error.h"
 
 using namespace snoopkit;
 

@@ -9,15 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "app.h"
-#include "escape.h"
-#include "object_file.h"
-#include "object_setup.h"
-#include "run_loop.h"
-#include "stream_records.h"
-#include "trace_pipe.h"
-#include "transport.h"
-#include "verifier_log.h"
+#include "core/app.h"
+#include "core/escape.h"
+#include "bpfload/object_file.h"
+#include "bpfload/object_setup.h"
+#include "core/run_loop.h"
+#include "bpfload/stream_records.h"
+#include "bpfload/trace_pipe.h"
+#include "core/transport.h"
+#include "bpfload/verifier_log.h"
 
 using namespace snoopkit;
 

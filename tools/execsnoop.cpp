@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "app.h"
-#include "execsnoop.h"
+#include "core/app.h"
+#include "bpf/execsnoop.h"
 #include "execsnoop.skel.h"
 #include "execsnoop_setup.h"
 

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "btf_offsets.h"
-#include "error.h"
-#include "execsnoop.h"
+#include "core/btf_offsets.h"
+#include "core/error.h"
+#include "bpf/execsnoop.h"
 #include "execsnoop.skel.h"
-#include "hooks.h"
+#include "core/hooks.h"
 
 namespace snoopkit {
 

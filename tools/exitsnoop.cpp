@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-#include "app.h"
-#include "exitsnoop.h"
+#include "core/app.h"
+#include "bpf/exitsnoop.h"
 #include "exitsnoop.skel.h"
 #include "exitsnoop_hooks.h"
-#include "signals.h"
+#include "core/signals.h"
 
 using namespace snoopkit;
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "exitsnoop.skel.h"
-#include "hooks.h"
+#include "core/hooks.h"
 
 namespace snoopkit {
 

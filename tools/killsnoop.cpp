@@ -3,13 +3,13 @@
 #include <optional>
 #include <string>
 
-#include "app.h"
-#include "error.h"
-#include "kill_record.h"
-#include "killsnoop.h"
+#include "core/app.h"
+#include "core/error.h"
+#include "family/kill_record.h"
+#include "bpf/killsnoop.h"
 #include "killsnoop.skel.h"
 #include "killsnoop_hooks.h"
-#include "signals.h"
+#include "core/signals.h"
 
 using namespace snoopkit;
 

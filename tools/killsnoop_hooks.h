@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "hooks.h"
+#include "core/hooks.h"
 #include "killsnoop.skel.h"
 
 namespace snoopkit {

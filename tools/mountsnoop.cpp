@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "app.h"
-#include "escape.h"
-#include "mount_flags.h"
-#include "mountsnoop.h"
+#include "core/app.h"
+#include "core/escape.h"
+#include "family/mount_flags.h"
+#include "bpf/mountsnoop.h"
 #include "mountsnoop.skel.h"
 #include "mountsnoop_hooks.h"
 

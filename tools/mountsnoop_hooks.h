@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "hooks.h"
-#include "mountsnoop.h"
+#include "core/hooks.h"
+#include "bpf/mountsnoop.h"
 #include "mountsnoop.skel.h"
 
 namespace snoopkit {

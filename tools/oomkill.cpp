@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "app.h"
-#include "oomkill.h"
+#include "core/app.h"
+#include "bpf/oomkill.h"
 #include "oomkill.skel.h"
 #include "oomkill_hooks.h"
 

@@ -5,12 +5,12 @@
 #include <string>
 #include <string_view>
 
-#include "app.h"
-#include "fullpath.h"
-#include "opensnoop.h"
+#include "core/app.h"
+#include "family/fullpath.h"
+#include "bpf/opensnoop.h"
 #include "opensnoop.skel.h"
 #include "opensnoop_hooks.h"
-#include "stash.h"
+#include "family/stash.h"
 
 using namespace snoopkit;
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "app.h"
-#include "error.h"
-#include "histogram_report.h"
-#include "runqlat.h"
+#include "core/app.h"
+#include "core/error.h"
+#include "family/histogram_report.h"
+#include "bpf/runqlat.h"
 #include "runqlat.skel.h"
 #include "runqlat_hooks.h"
 

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "hooks.h"
+#include "core/hooks.h"
 #include "runqlat.skel.h"
 
 namespace snoopkit {

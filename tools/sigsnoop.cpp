@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-#include "app.h"
-#include "error.h"
-#include "kill_record.h"
-#include "signals.h"
-#include "sigsnoop.h"
+#include "core/app.h"
+#include "core/error.h"
+#include "family/kill_record.h"
+#include "core/signals.h"
+#include "bpf/sigsnoop.h"
 #include "sigsnoop.skel.h"
 #include "sigsnoop_hooks.h"
 

@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-#include "app.h"
-#include "error.h"
-#include "fullpath.h"
-#include "stash.h"
-#include "statsnoop.h"
+#include "core/app.h"
+#include "core/error.h"
+#include "family/fullpath.h"
+#include "family/stash.h"
+#include "bpf/statsnoop.h"
 #include "statsnoop.skel.h"
 #include "statsnoop_hooks.h"
 

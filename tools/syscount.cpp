@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "app.h"
-#include "maps.h"
-#include "sink.h"
-#include "syscalls.h"
-#include "syscount.h"
+#include "core/app.h"
+#include "core/maps.h"
+#include "core/sink.h"
+#include "family/syscalls.h"
+#include "bpf/syscount.h"
 #include "syscount.skel.h"
 #include "syscount_hooks.h"
 

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "hooks.h"
+#include "core/hooks.h"
 #include "syscount.skel.h"
 
 namespace snoopkit {

@@ -5,9 +5,9 @@
 #include <string_view>
 #include <vector>
 
-#include "app.h"
-#include "inet.h"
-#include "tcpconnect.h"
+#include "core/app.h"
+#include "family/inet.h"
+#include "bpf/tcpconnect.h"
 #include "tcpconnect.skel.h"
 #include "tcpconnect_hooks.h"
 

@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "app.h"
-#include "inet.h"
-#include "sock_filters.h"
-#include "tcplife.h"
+#include "core/app.h"
+#include "family/inet.h"
+#include "family/sock_filters.h"
+#include "bpf/tcplife.h"
 #include "tcplife.skel.h"
 
 using namespace snoopkit;

@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "app.h"
-#include "inet.h"
-#include "sock_filters.h"
-#include "tcpstates.h"
+#include "core/app.h"
+#include "family/inet.h"
+#include "family/sock_filters.h"
+#include "bpf/tcpstates.h"
 #include "tcpstates.skel.h"
 
 using namespace snoopkit;

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "btf_offsets.h"
-#include "btf_validate.h"
-#include "error.h"
+#include "core/btf_offsets.h"
+#include "core/btf_validate.h"
+#include "core/error.h"
 
 using namespace snoopkit;
 

@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <string>
 
-#include "error.h"
-#include "object_file.h"
-#include "object_setup.h"
-#include "sink.h"
+#include "core/error.h"
+#include "bpfload/object_file.h"
+#include "bpfload/object_setup.h"
+#include "core/sink.h"
 
 using namespace snoopkit;
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
-#include "options.h"
+#include "core/error.h"
+#include "core/options.h"
 
 using namespace snoopkit;
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "escape.h"
-#include "output.h"
+#include "core/escape.h"
+#include "core/output.h"
 
 using namespace snoopkit;
 

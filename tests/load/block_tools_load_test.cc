@@ -9,7 +9,7 @@
 
 #include "biolatency.skel.h"
 #include "biosnoop.skel.h"
-#include "block_hooks.h"
+#include "family/block_hooks.h"
 #include "load_support.h"
 
 namespace snoopkit {

@@ -1,4 +1,4 @@
-// Load tests for bpfload's object loader (src/object_file.h) on the test
+// Load tests for bpfload's object loader (src/bpfload/object_file.h) on the test
 // objects in tests/bpfload: open, load (verifier), attach by section name,
 // a rejection that names the program and the instruction, and nothing left
 // in the kernel once the ObjectFile is gone.
@@ -15,11 +15,11 @@
 
 #include <gtest/gtest.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "load_support.h"
-#include "object_file.h"
-#include "tracefs.h"
-#include "verifier_log.h"
+#include "bpfload/object_file.h"
+#include "core/tracefs.h"
+#include "bpfload/verifier_log.h"
 
 namespace snoopkit {
 namespace {

@@ -24,22 +24,22 @@
 
 #include <gtest/gtest.h>
 
-#include "btf_offsets.h"
-#include "error.h"
-#include "execsnoop.h"
+#include "core/btf_offsets.h"
+#include "core/error.h"
+#include "bpf/execsnoop.h"
 #include "execsnoop.skel.h"
 #include "execsnoop_setup.h"
-#include "feature_probe.h"
-#include "fullpath.h"
-#include "hooks.h"
+#include "core/feature_probe.h"
+#include "family/fullpath.h"
+#include "core/hooks.h"
 #include "load_support.h"
-#include "opensnoop.h"
+#include "bpf/opensnoop.h"
 #include "opensnoop.skel.h"
 #include "opensnoop_hooks.h"
-#include "skeleton.h"
-#include "stash.h"
-#include "tracefs.h"
-#include "transport.h"
+#include "core/skeleton.h"
+#include "family/stash.h"
+#include "core/tracefs.h"
+#include "core/transport.h"
 
 namespace snoopkit {
 namespace {

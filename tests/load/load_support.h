@@ -19,11 +19,11 @@
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "feature_probe.h"
-#include "hooks.h"
-#include "skeleton.h"
-#include "tracefs.h"
+#include "core/error.h"
+#include "core/feature_probe.h"
+#include "core/hooks.h"
+#include "core/skeleton.h"
+#include "core/tracefs.h"
 
 namespace snoopkit::load {
 

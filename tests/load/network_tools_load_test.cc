@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 #include "bindsnoop_hooks.h"
-#include "hooks.h"
+#include "core/hooks.h"
 #include "load_support.h"
-#include "sock_filters.h"
+#include "family/sock_filters.h"
 #include "tcpconnect_hooks.h"
 #include "tcplife.skel.h"
 #include "tcpstates.skel.h"

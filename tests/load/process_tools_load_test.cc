@@ -14,15 +14,15 @@
 
 #include <gtest/gtest.h>
 
-#include "btf_offsets.h"
-#include "exitsnoop.h"
+#include "core/btf_offsets.h"
+#include "bpf/exitsnoop.h"
 #include "exitsnoop_hooks.h"
-#include "kernel_paths.h"
+#include "core/kernel_paths.h"
 #include "load_support.h"
 #include "oomkill_hooks.h"
 #include "runqlat_hooks.h"
-#include "session.h"
-#include "transport.h"
+#include "core/session.h"
+#include "core/transport.h"
 
 namespace snoopkit {
 namespace {

@@ -12,16 +12,16 @@
 
 #include <unistd.h>
 
-#include "btf_offsets.h"
-#include "feature_probe.h"
-#include "fullpath.h"
-#include "kernel_paths.h"
-#include "hooks.h"
+#include "core/btf_offsets.h"
+#include "core/feature_probe.h"
+#include "family/fullpath.h"
+#include "core/kernel_paths.h"
+#include "core/hooks.h"
 #include "killsnoop_hooks.h"
 #include "load_support.h"
 #include "mountsnoop_hooks.h"
 #include "sigsnoop_hooks.h"
-#include "stash.h"
+#include "family/stash.h"
 #include "statsnoop.skel.h"
 #include "statsnoop_hooks.h"
 #include "syscount_hooks.h"

@@ -14,14 +14,16 @@ import unittest
 import uuid
 from pathlib import Path
 
-from harness import SOURCE_DIR, BpfTestCase, Tool, cgroup2_root, skip, tool_path
+from harness import (SOURCE_DIR, BpfTestCase, Tool, cgroup2_root, decode_bytes,
+                     decode_bytes_list, skip, tool_path)
 
 BUSYBOX = "/bin/busybox"
 # Names come from runc's state.json, which runc writes after the container's
 # first processes ran, and the tool looks for it again at most once a second:
 # a container whose name a test checks lives long enough to be named.
 NAMED_SCRIPT = "sleep 1.5; sleep 1; exit {code}"
-APPLETS = ("sh", "sleep", "true", "unshare", "kill")
+APPLETS = ("sh", "sleep", "true", "unshare", "kill", "cat")
+FORKEXEC_SOURCE = SOURCE_DIR / "tests" / "workloads" / "forkexec.c"
 
 
 def host_ns(kind):
@@ -171,6 +173,62 @@ class ContainerTest(BpfTestCase):
         self.assertTrue(host, "no record of the host's nested sh")
         self.assertEqual(host[0]["vpid"], 1)
         self.assertNotEqual(host[0]["pid"], 1)
+
+    # --- execsnoop and opensnoop inside a container ---
+
+    def static_forkexec(self, c):
+        """The fork+execl workload, linked statically into the container's /bin."""
+        cc = shutil.which("cc")
+        if cc is None:
+            skip("a C compiler is needed to build the static workload (build-essential)")
+        out = c.dir / "rootfs" / "bin" / "forkexec"
+        subprocess.run([cc, "-static", "-O2", "-o", str(out), str(FORKEXEC_SOURCE)], check=True,
+                       capture_output=True)
+
+    def test_execsnoop_in_a_pod_container(self):
+        pod_uid = str(uuid.uuid4())
+        long_arg = "y" * 3000
+        c = Container(self, f"/kubepods/burstable/pod{pod_uid}/{{id}}",
+                      f"sleep 1.5; /bin/forkexec ok; /bin/true {long_arg}; sleep 1; exit 0",
+                      annotations={"io.kubernetes.pod.name": "api-5c",
+                                   "io.kubernetes.pod.namespace": "prod",
+                                   "io.kubernetes.container.name": "api"})
+        self.static_forkexec(c)
+        with Tool("execsnoop", "--json") as t:
+            self.assertEqual(c.run(), 0)
+        t.assert_clean_exit(self)
+        recs = [r for r in t.records("exec") if r.get("container", {}).get("id") == c.id]
+        want_pod = {"uid": pod_uid, "name": "api-5c", "namespace": "prod"}
+        # The whole command line: the 3,000-byte argument is not cut.
+        [long] = [r for r in recs if long_arg.encode() in decode_bytes_list(r, "argv")]
+        self.assertEqual(decode_bytes_list(long, "argv")[-1], long_arg.encode())
+        self.assertFalse(long["arg_truncated"] or long["argv_truncated"])
+        self.assertEqual(long["container"]["pod"], want_pod)
+        self.assertEqual(long["container"]["name"], "api")
+        self.assertGreater(long["vpid"], 1)
+        self.assertNotEqual(long["pidns"], host_ns("pid"))
+        # fork + execl of string literals, inside the container.
+        [forked] = [r for r in recs if decode_bytes_list(r, "argv") == [b"sh", b"-c", b"exit 0"]]
+        self.assertEqual(decode_bytes(forked, "filename"), b"/bin/sh")
+        self.assertEqual(forked["container"]["pod"], want_pod)
+        self.assertGreater(forked["vpid"], 1)
+        self.assertNotEqual(forked["vpid"], forked["pid"])
+
+    def test_opensnoop_full_path_in_a_container(self):
+        c = Container(self, "/docker/{id}", "cd /tmp && sleep 0.3 && cat rel.txt && sleep 0.3")
+        tmp = c.dir / "rootfs" / "tmp"
+        tmp.mkdir()
+        (tmp / "rel.txt").write_text("hello\n")
+        with Tool("opensnoop", "--json", "-F") as t:
+            self.assertEqual(c.run(), 0)
+        t.assert_clean_exit(self)
+        recs = [r for r in t.records("open") if r.get("container", {}).get("id") == c.id
+                and decode_bytes(r, "path") == b"rel.txt"]
+        self.assertTrue(recs, "no open of rel.txt in the container")
+        # The path as the container sees it, not the host's bundle path.
+        self.assertEqual(decode_bytes(recs[0], "full_path"), b"/tmp/rel.txt")
+        self.assertFalse(recs[0]["full_path_truncated"])
+        self.assertEqual(recs[0]["container"]["runtime"], "docker")
 
     # --- --container and --show-container ---
 

@@ -1,0 +1,294 @@
+#include "core/output.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
+#include "core/escape.h"
+#include "core/histogram.h"
+
+namespace snoopkit {
+namespace {
+
+template <typename T>
+void append_decimal(std::string& out, T v) {
+  char buf[24];  // 20 digits for 2^64-1, plus a sign
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+// Appends `"<key><suffix>":`. Keys are the tools' own ASCII literals, but
+// they go through the escaper anyway: its ASCII fast path makes that free.
+void append_key(std::string& out, std::string_view key, std::string_view suffix = {}) {
+  append_json_string(out, key);
+  out.pop_back();  // reopen the string to add the suffix
+  out += suffix;
+  out += "\":";
+}
+
+// Pads the cell that starts at buf[start] to width columns. Right alignment
+// inserts before the cell; that moves only the cell's own bytes.
+void pad_cell(std::string& buf, std::size_t start, int width, bool left) {
+  const std::size_t w = display_width(std::string_view(buf).substr(start));
+  if (width <= 0 || w >= static_cast<std::size_t>(width)) return;
+  const std::size_t fill = static_cast<std::size_t>(width) - w;
+  if (left) {
+    buf.append(fill, ' ');
+  } else {
+    buf.insert(start, fill, ' ');
+  }
+}
+
+const Field* find_text_field(const Record& r, std::string_view key) {
+  for (const Field& f : r.fields()) {
+    if (f.in_text && f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+void append_text_bytes(std::string& out, std::string_view bytes, bool quote) {
+  if (quote) out += '"';
+  append_text_escaped(out, bytes, quote);
+  if (quote) out += '"';
+}
+
+void append_text_cell(std::string& out, const Record& r, const Field& f, const Column& col) {
+  const bool quote = col.quote;
+  switch (f.type) {
+    case Field::Type::kInt:
+      append_decimal(out, f.i);
+      break;
+    case Field::Type::kUint:
+    case Field::Type::kBigUint:
+      append_decimal(out, f.u);
+      break;
+    case Field::Type::kBool:
+      out += f.b ? "true" : "false";
+      break;
+    // Raw text is meant to be ASCII, but escaping it costs nothing and means
+    // no tool bug can put a control byte on the terminal.
+    case Field::Type::kRaw:
+      if (col.escaped)
+        append_terminal_safe(out, f.s);
+      else
+        append_text_escaped(out, f.s);
+      break;
+    case Field::Type::kBytes:
+      append_text_bytes(out, f.s, quote);
+      break;
+    case Field::Type::kBytesList:
+      for (std::size_t k = f.list_begin; k < f.list_end; ++k) {
+        if (k != f.list_begin) out += ' ';
+        append_text_bytes(out, r.items()[k], quote);
+      }
+      break;
+    case Field::Type::kHistogram:  // blocks: drawn below the line
+    case Field::Type::kRecords:
+    case Field::Type::kObject:  // JSON only
+      break;
+  }
+}
+
+bool is_block(const Field& f) {
+  return f.type == Field::Type::kHistogram || f.type == Field::Type::kRecords;
+}
+
+// Whether the cell of col pads: a line never ends in padding spaces, but a
+// right-aligned last column pads on its left, so its numbers line up.
+bool pads(const Column& col, bool last) {
+  return !last || !col.left;
+}
+
+// The header line of columns, or nothing when no column has a header.
+void append_header(std::string& out, const std::vector<Column>& columns) {
+  if (std::none_of(columns.begin(), columns.end(), [](auto& c) { return !c.header.empty(); }))
+    return;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const Column& col = columns[c];
+    if (c != 0) out += ' ';
+    const std::size_t start = out.size();
+    out += col.header;
+    if (pads(col, c + 1 == columns.size())) pad_cell(out, start, col.width, col.left);
+  }
+  out += '\n';
+}
+
+void append_record_text(std::string& out, const std::vector<Column>& columns, const Record& r);
+
+void append_block(std::string& out, const Column& col, const Field& f) {
+  if (f.type == Field::Type::kHistogram) {
+    if (f.histogram) append_log2_bars(out, *f.histogram);
+    return;
+  }
+  if (!f.records) return;
+  append_header(out, col.rows);
+  for (const Record& row : *f.records) append_record_text(out, col.rows, row);
+}
+
+// One record: its line of inline cells, then its blocks in column order.
+void append_record_text(std::string& out, const std::vector<Column>& columns, const Record& r) {
+  std::vector<std::pair<const Column*, const Field*>> blocks;
+  std::vector<std::pair<const Column*, const Field*>> cells;
+  bool any_inline = false;
+  for (const Column& col : columns) {
+    const Field* f = find_text_field(r, col.key);
+    if (f && is_block(*f)) {
+      blocks.emplace_back(&col, f);
+    } else {
+      cells.emplace_back(&col, f);
+      any_inline |= f != nullptr;
+    }
+  }
+  if (any_inline || blocks.empty()) {
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const auto [col, f] = cells[c];
+      if (c != 0) out += ' ';
+      const std::size_t start = out.size();
+      if (f) append_text_cell(out, r, *f, *col);
+      if (pads(*col, c + 1 == cells.size())) pad_cell(out, start, col->width, col->left);
+    }
+    out += '\n';
+  }
+  for (const auto& [col, f] : blocks) append_block(out, *col, *f);
+}
+
+void append_json_bytes_list(std::string& out, const Record& r, const Field& f) {
+  bool all_valid = true;
+  out += '[';
+  for (std::size_t k = f.list_begin; k < f.list_end; ++k) {
+    if (k != f.list_begin) out += ',';
+    all_valid &= append_json_string(out, r.items()[k]);
+  }
+  out += ']';
+  if (all_valid) return;
+  // Every item, not just the bad ones, so that index k of "<key>_b64" is
+  // index k of "<key>" and a reader needs no mapping.
+  out += ',';
+  append_key(out, f.key, "_b64");
+  out += '[';
+  for (std::size_t k = f.list_begin; k < f.list_end; ++k) {
+    if (k != f.list_begin) out += ',';
+    out += '"';
+    append_base64(out, r.items()[k]);
+    out += '"';
+  }
+  out += ']';
+}
+
+void append_json_histogram(std::string& out, const Histogram* h) {
+  out += '[';
+  if (h) {
+    for (std::size_t k = 0; k < h->buckets.size(); ++k) {
+      const Bucket& b = h->buckets[k];
+      if (k != 0) out += ',';
+      // Plain numbers: log2_histogram keeps bounds below 2^53, exact in doubles.
+      out += "{\"low\":";
+      append_decimal(out, b.low);
+      out += ",\"high\":";
+      append_decimal(out, b.high);
+      out += ",\"count\":";
+      append_decimal(out, b.count);
+      out += '}';
+    }
+  }
+  out += ']';
+}
+
+void append_json_object(std::string& out, const Record& r, bool with_type) {
+  out += '{';
+  bool first = true;
+  auto comma = [&] {
+    if (!first) out += ',';
+    first = false;
+  };
+  if (with_type && !r.type().empty()) {
+    comma();
+    append_key(out, "type");
+    append_json_string(out, r.type());
+  }
+  for (const Field& f : r.fields()) {
+    if (!f.in_json) continue;
+    comma();
+    append_key(out, f.key);
+    switch (f.type) {
+      case Field::Type::kInt:
+        append_decimal(out, f.i);
+        break;
+      case Field::Type::kUint:
+        append_decimal(out, f.u);
+        break;
+      case Field::Type::kBigUint:
+        // Quoted: doubles in JavaScript and jq lose digits above 2^53.
+        out += '"';
+        append_decimal(out, f.u);
+        out += '"';
+        break;
+      case Field::Type::kBool:
+        out += f.b ? "true" : "false";
+        break;
+      case Field::Type::kRaw:
+        append_json_string(out, f.s);
+        break;
+      case Field::Type::kBytes:
+        if (!append_json_string(out, f.s)) {
+          out += ',';
+          append_key(out, f.key, "_b64");
+          out += '"';
+          append_base64(out, f.s);
+          out += '"';
+        }
+        break;
+      case Field::Type::kBytesList:
+        append_json_bytes_list(out, r, f);
+        break;
+      case Field::Type::kHistogram:
+        append_json_histogram(out, f.histogram);
+        break;
+      case Field::Type::kRecords:
+        out += '[';
+        if (f.records) {
+          for (std::size_t k = 0; k < f.records->size(); ++k) {
+            if (k != 0) out += ',';
+            append_json_object(out, (*f.records)[k], false);
+          }
+        }
+        out += ']';
+        break;
+      case Field::Type::kObject:
+        if (f.object)
+          append_json_object(out, *f.object, false);
+        else
+          out += "{}";
+        break;
+    }
+  }
+  out += '}';
+}
+
+}  // namespace
+
+TextWriter::TextWriter(Sink& sink, std::vector<Column> columns)
+    : sink_(sink), columns_(std::move(columns)) {}
+
+void TextWriter::begin() {
+  append_header(sink_.buffer(), columns_);
+}
+
+void TextWriter::write(const Record& r) {
+  std::string& out = sink_.buffer();
+  const bool has_block = std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) {
+    const Field* f = find_text_field(r, c.key);
+    return f && is_block(*f);
+  });
+  if (has_block) out += '\n';
+  append_record_text(out, columns_, r);
+}
+
+void JsonWriter::write(const Record& r) {
+  std::string& out = sink_.buffer();
+  append_json_object(out, r, true);
+  out += '\n';
+}
+
+}  // namespace snoopkit

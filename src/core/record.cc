@@ -1,0 +1,123 @@
+#include "core/record.h"
+
+#include <utility>
+
+namespace snoopkit {
+
+// The type is kept: a tool may set it once and clear() the record per event.
+void Record::clear() {
+  fields_.clear();
+  items_.clear();
+  arena_used_ = 0;
+}
+
+Field& Record::push(std::string_view key, Field::Type type) {
+  Field& f = fields_.emplace_back();
+  f.key = key;
+  f.type = type;
+  return f;
+}
+
+// A deque never moves its elements, so views into earlier slots survive
+// growth; slots are reused after clear() so a steady state allocates nothing.
+std::string_view Record::keep(std::string_view text) {
+  if (arena_used_ == arena_.size()) arena_.emplace_back();
+  std::string& slot = arena_[arena_used_++];
+  slot.assign(text);
+  return slot;
+}
+
+void Record::render_only(bool json, std::vector<std::string_view> text_keys) {
+  filtered_ = true;
+  json_ = json;
+  text_keys_ = json ? std::vector<std::string_view>{} : std::move(text_keys);
+}
+
+bool Record::wants_text(std::string_view key) const {
+  if (!filtered_) return true;
+  for (std::string_view k : text_keys_) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+Field& Record::add_int(std::string_view key, std::int64_t v) {
+  Field& f = push(key, Field::Type::kInt);
+  f.i = v;
+  return f;
+}
+
+Field& Record::add_uint(std::string_view key, std::uint64_t v) {
+  Field& f = push(key, Field::Type::kUint);
+  f.u = v;
+  return f;
+}
+
+Field& Record::add_big_uint(std::string_view key, std::uint64_t v) {
+  Field& f = push(key, Field::Type::kBigUint);
+  f.u = v;
+  return f;
+}
+
+Field& Record::add_bool(std::string_view key, bool v) {
+  Field& f = push(key, Field::Type::kBool);
+  f.b = v;
+  return f;
+}
+
+Field& Record::add_bytes(std::string_view key, std::string_view bytes) {
+  Field& f = push(key, Field::Type::kBytes);
+  f.s = bytes;
+  return f;
+}
+
+Field& Record::add_bytes_list(std::string_view key, const std::vector<std::string_view>& items) {
+  // Indices, not pointers: items_ may reallocate as later lists are added.
+  const std::size_t begin = items_.size();
+  items_.insert(items_.end(), items.begin(), items.end());
+  Field& f = push(key, Field::Type::kBytesList);
+  f.list_begin = begin;
+  f.list_end = items_.size();
+  return f;
+}
+
+Field& Record::add_raw(std::string_view key, std::string_view text) {
+  const std::string_view kept = keep(text);
+  Field& f = push(key, Field::Type::kRaw);
+  f.s = kept;
+  return f;
+}
+
+Field& Record::add_text_only(std::string_view key, std::string_view text) {
+  Field& f = add_raw(key, text);
+  f.in_json = false;
+  return f;
+}
+
+Field& Record::add_histogram(std::string_view key, const Histogram& h) {
+  Field& f = push(key, Field::Type::kHistogram);
+  f.histogram = &h;
+  return f;
+}
+
+Field& Record::add_records(std::string_view key, const std::vector<Record>& rows) {
+  Field& f = push(key, Field::Type::kRecords);
+  f.records = &rows;
+  return f;
+}
+
+Field& Record::add_object(std::string_view key, const Record& obj) {
+  Field& f = push(key, Field::Type::kObject);
+  f.object = &obj;
+  f.in_text = false;
+  return f;
+}
+
+const Field* Record::find(std::string_view key) const {
+  for (const Field& f : fields_) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace snoopkit
