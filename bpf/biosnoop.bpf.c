@@ -47,6 +47,7 @@ int tp_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 	e->dev = ctx->dev;
 	e->bytes = s.bytes;
 	e->pid = s.pid;
+	e->ctx = s.ctx;
 	e->error = ctx->error;
 	bpf_probe_read_kernel(e->rwbs, sizeof(e->rwbs), ctx->rwbs);
 	e->rwbs[BIOSNOOP_RWBS_LEN - 1] = '\0';

@@ -17,6 +17,7 @@ struct biosnoop_event {
 	__u32 bytes; /* size at issue */
 	__u32 pid; /* the submitter */
 	__s32 error; /* 0 or -errno */
+	struct sk_task_ctx ctx; /* the submitter's, where pid is */
 	char rwbs[BIOSNOOP_RWBS_LEN];
 	char comm[SK_TASK_COMM_LEN];
 };

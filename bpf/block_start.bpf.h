@@ -28,6 +28,7 @@ struct block_start {
 	__u32 rejected; /* the submitter failed the filters: ignore the request */
 	__u32 bytes; /* size at issue (the completion names only the sectors done) */
 	__u32 pad;
+	struct sk_task_ctx ctx; /* the submitter's (sk_task_context) */
 	char comm[SK_TASK_COMM_LEN];
 };
 
@@ -46,6 +47,7 @@ static __always_inline struct block_start current_start(bool wanted)
 	s.pid = bpf_get_current_pid_tgid() >> 32;
 	s.rejected = !wanted;
 	bpf_get_current_comm(s.comm, sizeof(s.comm));
+	sk_task_context(&s.ctx);
 	return s;
 }
 

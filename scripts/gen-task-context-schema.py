@@ -31,6 +31,7 @@ RECORDS = {
     "bind": (True, True),
     "connect": (True, True),
     "tcplife": (False, False),
+    "block_io": (False, True),
 }
 
 U32 = {"type": "integer", "minimum": 0, "maximum": 4294967295}

@@ -13,7 +13,7 @@
 
 using namespace snoopkit;
 
-static_assert(sizeof(biosnoop_event) == 48 + BIOSNOOP_RWBS_LEN + SK_TASK_COMM_LEN);
+static_assert(sizeof(biosnoop_event) == 48 + sizeof(sk_task_ctx) + BIOSNOOP_RWBS_LEN + SK_TASK_COMM_LEN);
 
 namespace {
 
@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
            .uid = "-u,--uid",
            .cgroup = "-c,--cgroup",
            .comm = "-n,--name",
-           .comm_help = "Trace only I/O submitted by commands whose name contains NAME"});
+           .comm_help = "Trace only I/O submitted by commands whose name contains NAME",
+           .container = true});
   Options o;
   auto& cli = app.cli();
   cli.add_option("-d,--disk", o.disk, "Trace this disk only (a name from /sys/block, e.g. sda)")
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
       s.stamp(r, e->ktime_ns);
       r.add_text_only("TIME(s)", [&] { return s.clock().since_start(e->ktime_ns); });
       r.add_uint("pid", e->pid);
+      if (!s.add_task_context(r, e->ctx, false)) return false;
       r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));
       r.add_bytes("disk", disks.name(e->dev));
       r.add_uint("dev_major", e->dev >> 20);

@@ -136,6 +136,13 @@ class BiosnoopTest(BpfTestCase):
             self.assertGreater(r["latency_ns"], 0)
             self.assertEqual(r["rwbs"][0], "W" if r["op"] == "write" else "R")
             self.assertNotIn("queued_ns", r)
+            # The submitter's task context: a host process, so its own pid
+            # namespace numbers it as the host does, and it has no container.
+            self.assertEqual(r["vpid"], child.pid)
+            self.assertEqual(r["pidns"], os.stat("/proc/self/ns/pid").st_ino)
+            self.assertEqual(r["mntns"], os.stat(f"/proc/{os.getpid()}/ns/mnt").st_ino)
+            self.assertGreater(r["cgroup_id"], 0)
+            self.assertNotIn("container", r)
         summary = tool.records("summary")[0]
         self.assertEqual(summary["printed"], len(recs))
 
