@@ -354,8 +354,15 @@ int tp_sched_exec(struct sched_exec_ctx *ctx)
 					 (const void *)read_kernel_ulong(mm + mm_start_stack_off)))
 			e->args_count = argc;
 	}
-	if (len > EXECSNOOP_MAX_BUDGET)
-		len = EXECSNOOP_MAX_BUDGET;
+	/*
+	 * len <= budget, a constant the verifier knows. A clamp to
+	 * EXECSNOOP_MAX_BUDGET here compiles to "if CONST > len", which Linux
+	 * 6.1's verifier cannot decide: it walks the impossible branch with
+	 * len = EXECSNOOP_MAX_BUDGET and rejects the read as past the slot.
+	 * The mask changes nothing (len <= budget < 65536) and bounds len for
+	 * the compiler without a comparison.
+	 */
+	len &= 65535;
 	if (bpf_probe_read_user(e->args, len, (const void *)start)) {
 		e->flags |= EXECSNOOP_F_ARGV_UNREADABLE;
 		goto send;

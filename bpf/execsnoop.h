@@ -11,8 +11,11 @@
  * whose header counts its size in 16 bits.
  */
 #define EXECSNOOP_MAX_BUDGET 61440
-/* A failed exec's argv is read pointer by pointer: at most this many. */
-#define EXECSNOOP_FAILED_ARGS 128
+/*
+ * A failed exec's argv is read pointer by pointer: at most this many. More
+ * iterations exceed Linux 6.1's verifier budget (1M instructions at 64).
+ */
+#define EXECSNOOP_FAILED_ARGS 16
 #define EXECSNOOP_FILENAME_SIZE 256
 
 /* execsnoop_event.flags */
