@@ -373,13 +373,17 @@ class ExecsnoopTest(BpfTestCase):
         t.assert_clean_exit(self)
         runs = {mode: (int(pid), int(status)) for mode, pid, status in
                 (line.split() for line in out.decode().splitlines())}
+        # An unreadable argv with a missing file: newer kernels open the
+        # file first (ENOENT), Linux 6.1 counts the arguments first (EFAULT).
+        badargv = runs["badargv"][1]
+        self.assertIn(badargv, (-2, -14))
         self.assertEqual({m: s for m, (_, s) in runs.items()},
-                         {"ok": 0, "missing": -2, "badargv": -2, "badname": -14})
+                         {"ok": 0, "missing": -2, "badargv": badargv, "badname": -14})
         want = {  # filename, argv, ret, argv_unreadable, filename_unreadable
             "ok": ("/bin/sh", ["sh", "-c", "exit 0"], 0, False, False),
             "missing": ("/nonexistent/forkexec-target", ["forkexec-target", "-c", "exit 0"], -2,
                         False, False),
-            "badargv": ("/nonexistent/forkexec-badargv", [], -2, True, False),
+            "badargv": ("/nonexistent/forkexec-badargv", [], badargv, True, False),
             "badname": ("", [], -14, True, True),
         }
         for mode, (pid, _) in runs.items():
