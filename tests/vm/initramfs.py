@@ -13,7 +13,9 @@ import glob
 import gzip
 import hashlib
 import io
+import atexit
 import os
+import tempfile
 import re
 import shutil
 import stat
@@ -41,6 +43,18 @@ HOST_TOOLS = ["/usr/bin/unshare", "/usr/bin/setpriv", "/usr/bin/nsenter", "/usr/
               "/usr/bin/dash"]
 HOST_FILES = ["/usr/lib/x86_64-linux-gnu/libnss_files.so.2", "/usr/share/zoneinfo/UTC"]
 MERGED_USR = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
+
+
+_STRIP_DIR = None
+
+
+def _strip_dir():
+    """A private folder for stripped copies, removed when the process ends."""
+    global _STRIP_DIR
+    if _STRIP_DIR is None:
+        _STRIP_DIR = tempfile.mkdtemp(prefix="snoopkit-initramfs-")
+        atexit.register(shutil.rmtree, _STRIP_DIR, True)
+    return _STRIP_DIR
 
 
 class Tree:
@@ -114,8 +128,17 @@ class Tree:
                     self.host_file(os.path.join(root, f), os.path.join(guest, rel))
 
     def binary(self, host, guest=None):
-        """Copies an ELF binary and the shared libraries it needs."""
+        """Copies an ELF binary (without its debug info: the tools carry tens
+        of MB of it, and the initramfs must unpack in the guest's memory)
+        and the shared libraries it needs."""
         self.host_file(host, guest)
+        g = self._guest(guest or host)
+        entry = self.entries.get(g)
+        if entry and entry[0] == "file" and shutil.which("objcopy"):
+            stripped = os.path.join(_strip_dir(), g.strip("/").replace("/", "_"))
+            if subprocess.run(["objcopy", "--strip-debug", entry[1], stripped],
+                              capture_output=True).returncode == 0:
+                self.entries[g] = ("file", stripped, entry[2])
         for lib in shared_libs(host):
             self.host_file(lib)
 
