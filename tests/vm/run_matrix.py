@@ -246,7 +246,7 @@ def main():
     args = ap.parse_args()
     args.mode = "ci" if args.ci else "full"
     args.build_dir = os.path.abspath(args.build_dir)
-    args.timeout = args.timeout or (270 if args.ci else 2400)
+    args.timeout = args.timeout or (420 if args.ci else 2400)
     args.budget = args.budget or (1200 if args.ci else None)
     out_dir = os.path.abspath(args.out or os.path.join(args.build_dir, "vm"))
     os.makedirs(out_dir, exist_ok=True)
