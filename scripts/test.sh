@@ -34,7 +34,9 @@ run() {
   "$@" || status=1
 }
 
+echo "== set-up took $SECONDS s"
 for stage in $stages; do
+  stage_start=$SECONDS
   case $stage in
     main)
       run ctest --test-dir "$build" --output-on-failure --timeout 1800 "$@"
@@ -59,8 +61,10 @@ for stage in $stages; do
         status=1
         continue
       fi
-      run ctest --test-dir build-fuzz --output-on-failure -R '^fuzz\.'
+      # One target per core: each runs for SNOOPKIT_FUZZ_SECONDS.
+      run ctest --test-dir build-fuzz --output-on-failure -j "$(nproc)" -R '^fuzz\.'
       ;;
   esac
+  echo "== stage $stage took $((SECONDS - stage_start)) s"
 done
 exit $status
