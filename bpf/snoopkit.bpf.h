@@ -201,26 +201,79 @@ static __always_inline void sk_pid_in_ns(void *pid, __u32 *nr, __u32 *ns_inum)
 		bpf_probe_read_kernel(ns_inum, sizeof(*ns_inum), ns + sk_off_pidns_inum);
 }
 
+/* The mount namespace inode of task: task->nsproxy->mnt_ns->ns.inum
+ * (0 once the task is exiting, when nsproxy is NULL). */
+static __always_inline __u32 sk_task_mntns(void *task)
+{
+	void *mnt_ns = sk_read_ptr(sk_read_ptr(task, sk_off_task_nsproxy), sk_off_nsproxy_mnt_ns);
+	__u32 inum = 0;
+
+	if (mnt_ns && sk_off_mntns_inum)
+		bpf_probe_read_kernel(&inum, sizeof(inum), mnt_ns + sk_off_mntns_inum);
+	return inum;
+}
+
+/* The pid, the tid and the pid namespace of task as its own namespace sees them:
+ * task->thread_pid for the tid and the namespace, the group leader's for the pid. */
+static __always_inline void sk_task_pids(void *task, struct sk_task_ctx *c)
+{
+	void *leader;
+
+	sk_pid_in_ns(sk_read_ptr(task, sk_off_task_thread_pid), &c->vtid, &c->pidns);
+	leader = sk_read_ptr(task, sk_off_task_group_leader);
+	sk_pid_in_ns(sk_read_ptr(leader, sk_off_task_thread_pid), &c->vpid, NULL);
+}
+
 /* Fill c with the current task's context (cgroup, namespaces, pid and tid inside). */
 static __always_inline void sk_task_context(struct sk_task_ctx *c)
 {
 	void *task = (void *)bpf_get_current_task();
-	void *nsproxy, *mnt_ns, *leader;
 
 	c->cgroup_id = bpf_get_current_cgroup_id();
-	c->mntns = 0;
-	c->pidns = 0;
 	c->vpid = 0;
 	c->vtid = 0;
-	/* task->nsproxy->mnt_ns->ns.inum (nsproxy is NULL once the task is exiting) */
-	nsproxy = sk_read_ptr(task, sk_off_task_nsproxy);
-	mnt_ns = sk_read_ptr(nsproxy, sk_off_nsproxy_mnt_ns);
-	if (mnt_ns && sk_off_mntns_inum)
-		bpf_probe_read_kernel(&c->mntns, sizeof(c->mntns), mnt_ns + sk_off_mntns_inum);
-	/* task->thread_pid: the tid and the pid namespace; the leader's: the pid */
-	sk_pid_in_ns(sk_read_ptr(task, sk_off_task_thread_pid), &c->vtid, &c->pidns);
-	leader = sk_read_ptr(task, sk_off_task_group_leader);
-	sk_pid_in_ns(sk_read_ptr(leader, sk_off_task_thread_pid), &c->vpid, NULL);
+	c->pidns = 0;
+	c->mntns = sk_task_mntns(task);
+	sk_task_pids(task, c);
+}
+
+/*
+ * The pid half of a task's context, kept per thread (in its stash slot) so
+ * that a thread's later events skip its ten kernel reads. Exact, not a
+ * guess: a task's pid namespace never changes, and its pid and tid change
+ * only when a non-leader thread execs and takes over the leader's pid, which
+ * changes its host tid too, the key. The cgroup and the mount namespace,
+ * which a task can change at any time, are read on every event.
+ */
+struct sk_ctx_cache {
+	__u64 pid_tgid; /* whose (0: empty) */
+	__u32 vpid;
+	__u32 vtid;
+	__u32 pidns;
+	__u32 _pad;
+};
+
+static __always_inline void sk_task_context_cached(struct sk_task_ctx *c, struct sk_ctx_cache *cache)
+{
+	void *task = (void *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->mntns = sk_task_mntns(task);
+	if (cache->pid_tgid != id) {
+		c->vpid = 0;
+		c->vtid = 0;
+		c->pidns = 0;
+		sk_task_pids(task, c);
+		cache->vpid = c->vpid;
+		cache->vtid = c->vtid;
+		cache->pidns = c->pidns;
+		cache->pid_tgid = id;
+		return;
+	}
+	c->vpid = cache->vpid;
+	c->vtid = cache->vtid;
+	c->pidns = cache->pidns;
 }
 
 /* The comm filter, for hooks where current->comm is the name to match. */

@@ -14,7 +14,7 @@
  * the flag is a constant it knows.
  *
  *     SK_STASH(start, struct args);           // maps start_task, start_tid
- *     start_put(&args);  p = start_get();  start_drop(p);
+ *     start_put(&args);  p = start_get();  start_context(&ctx, p);  start_drop(p);
  */
 #ifndef SNOOPKIT_STASH_BPF_H
 #define SNOOPKIT_STASH_BPF_H
@@ -29,6 +29,7 @@ const volatile bool sk_stash_task_storage = false;
 	struct name##_slot {                                                        \
 		vtype v;                                                            \
 		__u32 live;                                                         \
+		struct sk_ctx_cache ctx_cache;                                      \
 	};                                                                          \
 	struct {                                                                    \
 		__uint(type, BPF_MAP_TYPE_TASK_STORAGE);                            \
@@ -89,6 +90,17 @@ const volatile bool sk_stash_task_storage = false;
 		}                                                                   \
 		tid = (__u32)bpf_get_current_pid_tgid();                            \
 		bpf_map_delete_elem(&name##_tid, &tid);                             \
+	}                                                                           \
+                                                                                    \
+	/* sk_task_context() for the thread p (what name##_get returned) is of: \
+	 * with task storage, its pid half comes from the slot's cache. */       \
+	static __always_inline void name##_context(struct sk_task_ctx *c, vtype *p) \
+	{                                                                           \
+		if (sk_stash_task_storage) {                                        \
+			sk_task_context_cached(c, &((struct name##_slot *)p)->ctx_cache); \
+			return;                                                     \
+		}                                                                   \
+		sk_task_context(c);                                                 \
 	}
 
 #endif /* SNOOPKIT_STASH_BPF_H */

@@ -66,7 +66,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	e->dir_size = 0;
 	e->dir_flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	sk_task_context(&e->ctx);
+	start_context(&e->ctx, args);
 	len = bpf_probe_read_user_str(e->path, sizeof(e->path), args->path);
 	if (len <= 0) {
 		e->path[0] = '\0';

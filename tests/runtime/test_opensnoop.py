@@ -3,6 +3,7 @@ owns (tests/runtime/workload.py children). Assertions are only about events
 of the test's own children; most runs filter on the child's pid (known
 before it acts, thanks to the workload's gate) to keep system noise out."""
 
+import json
 import os
 import platform
 import shutil
@@ -361,6 +362,60 @@ def call(tag, path, dfd=None):
         self.assertEqual(t.records("open", pid=control.pid), [])
 
     # --- text output ---
+
+    # A thread keeps the pid half of its task context (vpid, vtid, pidns)
+    # between events; the cgroup and the mount namespace are read each time.
+    THREAD_EXEC = r"""
+import ctypes, json, os, sys, threading
+d = sys.argv[1]
+def ns(kind):
+    return os.stat(f"/proc/self/ns/{kind}").st_ino
+def touch(name):
+    os.close(os.open(os.path.join(d, name), os.O_RDONLY | os.O_CREAT, 0o644))
+if len(sys.argv) > 2:  # after the thread's exec
+    touch("after-exec")
+    mnt = ns("mnt")
+    if ctypes.CDLL(None, use_errno=True).unshare(0x00020000) != 0:  # CLONE_NEWNS
+        sys.exit("unshare: " + os.strerror(ctypes.get_errno()))
+    touch("new-mntns")
+    print(json.dumps({"pid": os.getpid(), "tid": threading.get_native_id(),
+                      "mntns": [mnt, ns("mnt")], "pidns": ns("pid")}), flush=True)
+    sys.exit(0)
+touch("main")
+def thread():
+    touch("thread")
+    print(json.dumps({"thread_tid": threading.get_native_id()}), flush=True)
+    os.execv(sys.executable, [sys.executable, __file__, d, "again"])
+threading.Thread(target=thread).start()
+threading.Event().wait()
+"""
+
+    def test_task_context_per_thread_and_after_exec_from_a_thread(self):
+        script = self.tmp / "thread_exec.py"
+        script.write_text(self.THREAD_EXEC)
+        with Tool("opensnoop", "--json") as t:
+            p = subprocess.run([sys.executable, str(script), os.fsdecode(self.tmp)],
+                               capture_output=True, text=True, timeout=60)
+        t.assert_clean_exit(self)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        first, last = [json.loads(line) for line in p.stdout.splitlines()]
+        pid, thread_tid = last["pid"], first["thread_tid"]
+        self.assertNotEqual(thread_tid, pid)
+        self.assertEqual(last["tid"], pid)  # the exec made the thread the leader
+
+        def one(name):
+            [r] = self.opens(t, os.fsencode(self.tmp) + b"/" + name.encode(), pid=pid)
+            return r
+        main, thread, after, moved = (one(n) for n in ("main", "thread", "after-exec", "new-mntns"))
+        host_pidns = os.stat("/proc/self/ns/pid").st_ino
+        for r in (main, thread, after, moved):
+            self.assertEqual((r["vpid"], r["pidns"]), (pid, host_pidns), r)
+        self.assertEqual([(r["tid"], r["vtid"]) for r in (main, thread, after, moved)],
+                         [(pid, pid), (thread_tid, thread_tid), (pid, pid), (pid, pid)])
+        self.assertEqual(last["pidns"], host_pidns)
+        self.assertEqual([after["mntns"], moved["mntns"]], last["mntns"])
+        self.assertNotEqual(after["mntns"], moved["mntns"])
+        self.assertEqual(len({main["cgroup_id"], after["cgroup_id"], moved["cgroup_id"]}), 1)
 
     def test_text_mode_escapes_control_bytes(self):
         m = marker()
