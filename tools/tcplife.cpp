@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
            .container = true});
   Options o;
   auto& cli = app.cli();
-  add_sock_filter_options(cli, o.sock, "sessions", TCPLIFE_MAX_PORTS);
+  add_sock_filter_options(app, o.sock, "sessions", TCPLIFE_MAX_PORTS);
   cli.add_flag("-T,--time", o.time, "Include a time column (HH:MM:SS)");
   cli.add_flag("-t,--timestamp", o.timestamp, "Include seconds since start");
   cli.add_flag("-w,--wide", o.wide, "Wide address columns (fit IPv6 addresses)");
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   return app.run(argc, argv, [&](Session& s) {
     // Open, then set this tool's rodata: only between open and load.
     auto skel = s.open<tcplife_bpf>();
-    apply_sock_filters(o.sock, skel->rodata, TCPLIFE_MAX_PORTS);
+    apply_sock_filters(o.sock, skel->rodata);
     s.load_and_attach(skel, sock_state_hooks(skel->progs.tp_set_state));
 
     const int addr_width = o.wide ? 26 : 15;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/app.h"
 #include "core/hooks.h"
 #include "family/inet.h"
 #include "core/output.h"
@@ -22,12 +23,16 @@ struct SockFilterOptions {
   std::string lports, rports;
   CLI::Option* lports_opt = nullptr;
   CLI::Option* rports_opt = nullptr;
+  std::vector<std::uint16_t> lport_list, rport_list;  // parsed by the check
 };
 
 /// -4/--ipv4, -6/--ipv6 (what: "sessions", "sockets"), -L/--localport and
-/// -D/--remoteport (at most max_ports each, filtered in the kernel).
-inline void add_sock_filter_options(CLI::App& cli, SockFilterOptions& o, const std::string& what,
+/// -D/--remoteport (at most max_ports each, filtered in the kernel). The
+/// port lists are checked with the other options, before the privilege
+/// check: a bad list is a usage error (exit 2) for anyone.
+inline void add_sock_filter_options(App& app, SockFilterOptions& o, const std::string& what,
                                     std::size_t max_ports) {
+  CLI::App& cli = app.cli();
   auto* v4 = cli.add_flag("-4,--ipv4", o.ipv4, "Trace IPv4 " + what + " only");
   cli.add_flag("-6,--ipv6", o.ipv6, "Trace IPv6 " + what + " only")->excludes(v4);
   const std::string limit =
@@ -37,22 +42,23 @@ inline void add_sock_filter_options(CLI::App& cli, SockFilterOptions& o, const s
   o.rports_opt =
       cli.add_option("-D,--remoteport", o.rports, "Trace only these remote ports" + limit)
           ->type_name("PORTS");
+  app.add_check([&o, max_ports] {
+    if (o.lports_opt->count()) o.lport_list = parse_ports(o.lports, max_ports, "-L");
+    if (o.rports_opt->count()) o.rport_list = parse_ports(o.rports, max_ports, "-D");
+  });
 }
 
 /// Writes the filters into a skeleton's rodata (targ_family, lports,
-/// n_lports, rports, n_rports); throws UsageError for a bad port list.
+/// n_lports, rports, n_rports).
 template <class Rodata>
-void apply_sock_filters(const SockFilterOptions& o, Rodata* ro, std::size_t max_ports) {
+void apply_sock_filters(const SockFilterOptions& o, Rodata* ro) {
   auto set = [](auto& dst, const std::vector<std::uint16_t>& ports) {
     for (std::size_t i = 0; i < ports.size() && i < std::size(dst); ++i) dst[i] = ports[i];
     return static_cast<std::uint32_t>(ports.size());
   };
-  std::vector<std::uint16_t> lports, rports;
-  if (o.lports_opt && o.lports_opt->count()) lports = parse_ports(o.lports, max_ports, "-L");
-  if (o.rports_opt && o.rports_opt->count()) rports = parse_ports(o.rports, max_ports, "-D");
   ro->targ_family = o.ipv4 ? kFamilyInet : o.ipv6 ? kFamilyInet6 : 0;
-  ro->n_lports = set(ro->lports, lports);
-  ro->n_rports = set(ro->rports, rports);
+  ro->n_lports = set(ro->lports, o.lport_list);
+  ro->n_rports = set(ro->rports, o.rport_list);
 }
 
 /// The one hook both tools have: sock:inet_sock_set_state.

@@ -116,6 +116,10 @@ OTHER_BAD_INPUTS = [
     ("bindsnoop", ["-P", "0x50"]),
     ("tcpconnect", ["-P", " 80"]),
     ("mountsnoop", ["--latency", "0x10"]),
+    ("tcplife", ["-L", "99999"]),
+    ("tcplife", ["-D", ""]),
+    ("tcpstates", ["-L", "0x50"]),
+    ("tcpstates", ["-D", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"]),
 ]
 
 
