@@ -15,7 +15,9 @@
 #include "bpfload/object_setup.h"
 #include "core/run_loop.h"
 #include "bpfload/stream_records.h"
+#include "bpfload/printk_events.h"
 #include "bpfload/trace_pipe.h"
+#include "core/tracefs.h"
 #include "core/transport.h"
 #include "bpfload/verifier_log.h"
 
@@ -32,11 +34,11 @@ struct Options {
 // The ready line, in the runtime's shape: "N programs attached via <what
 // is read> (<program>=<kind> ...)".
 std::string ready_line(const std::vector<std::string>& attached, const std::vector<MapInfo>& rings,
-                       bool printk) {
+                       std::string_view printk) {
   std::vector<std::string> names;
   for (const MapInfo& m : rings) names.push_back(m.name);
   std::string via = names.empty() ? "" : fmt::format("ring buffers {}", fmt::join(names, ", "));
-  if (printk) via += via.empty() ? "the trace pipe" : " and the trace pipe";
+  if (!printk.empty()) via += via.empty() ? std::string(printk) : " and " + std::string(printk);
   if (via.empty()) via = "nothing: no ring buffer, no bpf_printk()";
   return fmt::format("{} programs attached via {} ({})", attached.size(), via,
                      fmt::join(attached, " "));
@@ -70,9 +72,10 @@ int main(int argc, char** argv) {
   cli.add_flag("--hex", o.hex,
                "Text output: add a hex dump (offsets, bytes, ASCII) below each ring buffer record");
   cli.footer(
-      "Every BPF_MAP_TYPE_RINGBUF map is streamed (--buffer-size resizes them). The trace pipe "
-      "is global: printk records are every bpf_printk() on the host while bpfload runs, not "
-      "only this object's, and reading it takes them from other readers.");
+      "Every BPF_MAP_TYPE_RINGBUF map is streamed (--buffer-size resizes them). bpf_printk() "
+      "output is read from the bpf_trace_printk trace event, which is global: printk records "
+      "are every bpf_printk() on the host while bpfload runs, not only this object's (other "
+      "readers of the trace pipe keep theirs).");
 
   app.add_check([&] {
     // Everything about the command line, before privileges and probes:
@@ -117,11 +120,25 @@ int main(int argc, char** argv) {
       spdlog::info("loaded {} programs; nothing attached (--no-attach)", n);
       return kExitOk;
     }
-    std::unique_ptr<TracePipe> pipe = open_trace_pipe_for(obj);
+    // bpf_printk() output: the bpf_trace_printk event, where every call is
+    // one event in its own tracing instance; the trace pipe only where that
+    // instance cannot be made.
+    std::unique_ptr<PrintkEvents> events;
+    std::unique_ptr<TracePipe> pipe;
+    if (any_program_calls_printk(obj)) {
+      try {
+        events = std::make_unique<PrintkEvents>(ensure_tracefs());
+      } catch (const Error& e) {
+        spdlog::warn("reading bpf_printk() output from the trace pipe ({}): there, a message "
+                     "holding a newline can imitate a record of its own",
+                     e.what());
+        pipe = open_trace_pipe_for(obj);
+      }
+    }
     std::vector<std::string> attached = attach_programs(obj, o.skip_unsupported);
 
     Clock clock;
-    RunLoop loop(co, clock);
+    RunLoop loop(co, clock, [&] { return events ? events->lost() : std::uint64_t{0}; });
     std::unique_ptr<Writer> ring_out, printk_out;
     if (co.json) {
       ring_out = std::make_unique<JsonWriter>(loop.sink());
@@ -172,8 +189,20 @@ int main(int argc, char** argv) {
           warned = true;
         });
     if (pipe) loop.watch(pipe->fd());
+    const PrintkEvents::Handler on_printk = [&](const PrintkSample& p) {
+      loop.received();
+      if (!loop.writable()) return;
+      rec.clear();
+      loop.stamp(rec, Clock::mono_now());
+      const std::string comm = task_comm(p.pid);  // rec keeps a view of it
+      add_printk_fields(rec, p, comm);
+      loop.write(*printk_out, rec);
+    };
+    // The instance's buffers are read every --latency ms (their poll wakes
+    // only when half full).
 
-    loop.ready(ready_line(attached, rings, pipe != nullptr));
+    loop.ready(ready_line(attached, rings,
+                          events ? "the bpf_trace_printk event" : pipe ? "the trace pipe" : ""));
     bool stopped = loop.pump([&] {
       for (auto& r : readers) {
         loop.begin_drain();
@@ -184,7 +213,11 @@ int main(int argc, char** argv) {
         pipe->drain([&](std::string_view line) { joiner.line(line); });
         joiner.flush();
       }
+      if (events) events->drain(on_printk);
     });
+    if (events && events->malformed())
+      spdlog::warn("{} bpf_trace_printk samples were not in the expected layout and were skipped",
+                   events->malformed());
     return stopped ? loop.finish() : kExitOk;
   });
 }

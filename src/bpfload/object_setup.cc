@@ -143,11 +143,14 @@ std::vector<std::string> attach_programs(ObjectFile& obj, bool skip) {
   return attached;
 }
 
-std::unique_ptr<TracePipe> open_trace_pipe_for(const ObjectFile& obj) {
+bool any_program_calls_printk(const ObjectFile& obj) {
   std::vector<ProgramInfo> progs = obj.programs();
-  if (std::none_of(progs.begin(), progs.end(),
-                   [](auto& p) { return p.autoload && calls_printk(p.prog); }))
-    return nullptr;
+  return std::any_of(progs.begin(), progs.end(),
+                     [](auto& p) { return p.autoload && calls_printk(p.prog); });
+}
+
+std::unique_ptr<TracePipe> open_trace_pipe_for(const ObjectFile& obj) {
+  if (!any_program_calls_printk(obj)) return nullptr;
   std::string tracefs = ensure_tracefs();
   if (!TracePipe::tracing_on(tracefs))
     spdlog::warn("{}/tracing_on is 0: the kernel drops bpf_printk() output", tracefs);

@@ -42,9 +42,13 @@ void drop_unsupported(ObjectFile& obj, FeatureProbe& features, bool skip);
 /// "<program>=<kind>" ("on_execve=tracepoint", ...).
 std::vector<std::string> attach_programs(ObjectFile& obj, bool skip);
 
+/// Whether a program that will be loaded calls bpf_printk().
+bool any_program_calls_printk(const ObjectFile& obj);
+
 /// After load and before attach: if a loaded program calls bpf_printk(),
 /// opens the trace pipe and drops what it held (output from before this
-/// object's programs ran); else nullptr.
+/// object's programs ran); else nullptr. Where the bpf_trace_printk event
+/// cannot be opened (PrintkEvents).
 std::unique_ptr<TracePipe> open_trace_pipe_for(const ObjectFile& obj);
 
 }  // namespace snoopkit

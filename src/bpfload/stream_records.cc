@@ -53,4 +53,15 @@ void add_printk_fields(Record& r, const TraceLine& t) {
   r.add_bytes("message", t.message);
 }
 
+void add_printk_fields(Record& r, const PrintkSample& p, std::string_view comm) {
+  r.set_type("printk");
+  r.add_text_only("KIND", "printk");
+  r.add_raw("ts", format_trace_seconds(p.ts));
+  r.add_uint("cpu", p.cpu);
+  r.add_text_only("CPU", [&] { return fmt::format("[{:03}]", p.cpu); });
+  r.add_uint("pid", p.pid);
+  r.add_bytes("comm", comm);
+  r.add_bytes("message", p.message);
+}
+
 }  // namespace snoopkit

@@ -1,7 +1,7 @@
 #pragma once
 // The records bpfload streams: "ringbuf" (one ring buffer record, whose
 // layout only the object's author knows: shown as bytes) and "printk" (one
-// bpf_printk() line from the trace pipe). Schemas: docs/schema/ringbuf.v1.json
+// bpf_printk() call, from the bpf_trace_printk event or the trace pipe). Schemas: docs/schema/ringbuf.v1.json
 // and docs/schema/printk.v1.json.
 
 #include <string_view>
@@ -9,6 +9,7 @@
 
 #include "core/output.h"
 #include "core/record.h"
+#include "bpfload/printk_events.h"
 #include "bpfload/trace_pipe.h"
 
 namespace snoopkit {
@@ -27,5 +28,8 @@ void add_ringbuf_fields(Record& r, std::string_view map, std::string_view bytes,
 
 /// Makes r a "printk" record of a trace pipe line (after the time fields).
 void add_printk_fields(Record& r, const TraceLine& t);
+/// Makes r a "printk" record of a bpf_trace_printk sample, whose thread is
+/// named comm (after the time fields).
+void add_printk_fields(Record& r, const PrintkSample& p, std::string_view comm);
 
 }  // namespace snoopkit

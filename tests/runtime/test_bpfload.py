@@ -5,6 +5,7 @@ tracepoints see the whole host."""
 
 import base64
 import os
+import sys
 import re
 import shutil
 import signal
@@ -21,6 +22,16 @@ TRUE = "/bin/true" if os.path.exists("/bin/true") else shutil.which("true")
 OBJECTS = BIN_DIR / "tests" / "bpfload"
 EVENT = struct.Struct("<II16s")  # struct bpfload_test_event in bpfload_test.bpf.c
 MAGIC = b"test"
+
+
+def tracing_instances():
+    """The names in tracefs' instances directory (tracefs is one tree
+    wherever it is mounted: mounted here in a private namespace if needed)."""
+    out = subprocess.run(["unshare", "-m", "sh", "-c",
+                          "d=/sys/kernel/tracing; [ -d $d/instances ] || mount -t tracefs nodev $d; "
+                          "ls $d/instances"],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    return out.split()
 
 
 def obj(name):
@@ -186,7 +197,7 @@ class BpfloadTest(BpfTestCase):
             pid = run_child()
         t.assert_clean_exit(self)
         self.assertIn("ready: 2 programs attached via ring buffers events, exec_events and the "
-                      "trace pipe (on_execve=tracepoint on_exec_done=raw_tp); Ctrl-C to end",
+                      "bpf_trace_printk event (on_execve=tracepoint on_exec_done=raw_tp); Ctrl-C to end",
                       t.stderr)
         lines = t.stdout.decode("utf-8").splitlines()
         printk = [l.split(None, 5) for l in lines
@@ -378,10 +389,10 @@ class BpfloadTest(BpfTestCase):
                             for w in warnings), t.stderr)
         ready = next(l for l in t.stderr.splitlines() if "ready:" in l)
         if kernel_has_kprobes():
-            self.assertIn("2 programs attached via the trace pipe (good_tp=tracepoint "
+            self.assertIn("2 programs attached via the bpf_trace_printk event (good_tp=tracepoint "
                           "kp_unlinkat=kprobe)", ready)
         else:
-            self.assertIn("1 programs attached via the trace pipe (good_tp=tracepoint)", ready)
+            self.assertIn("1 programs attached via the bpf_trace_printk event (good_tp=tracepoint)", ready)
             self.assertTrue(any("'kp_unlinkat'" in w and "no kprobes" in w for w in warnings),
                             t.stderr)
         msgs = [r["message"] for r in t.records("printk", pid=pid)]
@@ -478,6 +489,76 @@ class BpfloadTest(BpfTestCase):
         self.assertFalse(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", err), repr(err))
         [error] = error_lines(err)
         self.assertIn("'kp_hostile' (kprobe/x\\x1b]0;owned\\x07\\x1b[2J)", error)
+
+    def test_printk_message_imitating_a_whole_record_stays_one_record(self):
+        """A message holding '\n' and then a complete, well-formed trace pipe
+        line with another pid and comm: bpfload reads bpf_printk() as trace
+        events, one sample per call, so it stays in its message."""
+        forged = "            sshd-1       [000] d..31  12345.678901: bpf_trace_printk: forged"
+        path = "b\n" + forged
+        with tempfile.TemporaryDirectory() as d:
+            with Tool("bpfload", "--json", "--skip-unsupported", obj("hostile")) as t:
+                dir_fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    os.unlink(path, dir_fd=dir_fd)
+                except FileNotFoundError:
+                    pass
+                finally:
+                    os.close(dir_fd)
+        t.assert_clean_exit(self)
+        self.assertIn("via the bpf_trace_printk event", t.stderr)
+        mine = [r for r in t.records("printk") if "forged" in r["message"]]
+        self.assertEqual([(r["pid"], r["message"]) for r in mine],
+                         [(os.getpid(), f"bpfload-hostile unlink {path}")])
+        self.assertFalse([r for r in t.records("printk") if r["pid"] == 1 or r["comm"] == "sshd"])
+        self.assertRegex(mine[0]["ts"], r"^[0-9]+\.[0-9]{6}$")
+        self.assertEqual(mine[0]["comm"], "python3")
+        # bpfload's tracing instance is gone with it.
+        self.assertNotIn(f"snoopkit-bpfload-{t.proc.pid}", tracing_instances())
+
+    def test_printk_events_dropped_by_a_full_buffer_are_counted(self):
+        """bpfload stopped while a program prints far more than its
+        instance's buffer holds: the kernel drops the oldest events, and
+        bpfload reports how many, in-band and in the summary."""
+        n = 150000
+        with tempfile.TemporaryDirectory() as d:
+            target = os.path.join(d, "storm")
+            with Tool("bpfload", "--json", "--skip-unsupported", obj("hostile")) as t:
+                t.proc.send_signal(signal.SIGSTOP)
+                try:
+                    subprocess.run([sys.executable, "-c",
+                                    "import os, sys\n"
+                                    "fd = os.open(os.path.dirname(sys.argv[1]), os.O_RDONLY)\n"
+                                    "for _ in range(int(sys.argv[2])):\n"
+                                    "    try: os.unlink(sys.argv[1], dir_fd=fd)  # unlinkat(2)\n"
+                                    "    except FileNotFoundError: pass\n", target, str(n)],
+                                   check=True, timeout=120)
+                finally:
+                    t.proc.send_signal(signal.SIGCONT)
+        t.assert_clean_exit(self)
+        got = len([r for r in t.records("printk") if r["message"].endswith(target)])
+        lost = t.records("lost")
+        summary = t.records("summary")[-1]
+        self.assertTrue(lost, f"no lost record; {got} of {n} printed; {summary}")
+        self.assertEqual(summary["lost"], lost[-1]["lost_total"])
+        self.assertEqual(lost[-1]["lost_total"], sum(r["lost"] for r in lost))
+        self.assertGreater(summary["lost"], 0)
+        self.assertLess(got, n)
+        # Every event is printed or counted (others' bpf_printk() may be among the lost).
+        self.assertGreaterEqual(got + summary["lost"], n)
+
+    def test_tracing_instance_of_a_killed_bpfload_is_removed_by_the_next(self):
+        killed = Tool("bpfload", "--json", "--skip-unsupported", obj("hostile")).start()
+        name = f"snoopkit-bpfload-{killed.proc.pid}"
+        self.assertIn(name, tracing_instances())
+        killed.proc.kill()
+        killed.proc.wait()
+        self.assertIn(name, tracing_instances(), "SIGKILL cannot clean up")
+        with Tool("bpfload", "--json", "--skip-unsupported", obj("hostile")) as t:
+            self.assertNotIn(name, tracing_instances())
+            self.assertIn(f"snoopkit-bpfload-{t.proc.pid}", tracing_instances())
+        t.assert_clean_exit(self)
+        self.assertNotIn(f"snoopkit-bpfload-{t.proc.pid}", tracing_instances())
 
     def test_printk_lines_after_a_newline_stay_in_their_message(self):
         """A message holding '\\n' and a line that is no record header: that
