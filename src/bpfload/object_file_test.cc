@@ -13,26 +13,15 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/temp_dir_test_util.h"
 
 namespace snoopkit {
 namespace {
 
 using ::testing::HasSubstr;
 
-class ObjectFileCheck : public ::testing::Test {
+class ObjectFileCheck : public TempDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/snoopkit-objfile-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string file(const std::string& name, const std::string& bytes) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
   // An ELF header: 64-bit, byte order data, machine m.
   std::string elf(unsigned char data, unsigned m) {
     std::string h(sizeof(Elf64_Ehdr), '\0');
@@ -53,7 +42,6 @@ class ObjectFileCheck : public ::testing::Test {
     }
     return "";
   }
-  std::string dir_;
 };
 
 TEST_F(ObjectFileCheck, AcceptsBpfObjectsOfEitherByteOrder) {

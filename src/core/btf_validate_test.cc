@@ -18,6 +18,7 @@
 
 #include "core/btf_offsets.h"
 #include "core/error.h"
+#include "core/temp_dir_test_util.h"
 
 namespace snoopkit {
 namespace {
@@ -199,19 +200,8 @@ TEST(BtfValidate, EveryByteFlipIsCaughtOrHarmless) {
   }
 }
 
-class BtfFile : public ::testing::Test {
+class BtfFile : public TempDirTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/snoopkit-btfv-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string file(const std::string& name, const std::string& bytes) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
   std::string error_for(const std::string& path) {
     try {
       check_btf(path);
@@ -220,7 +210,6 @@ class BtfFile : public ::testing::Test {
     }
     return "";
   }
-  std::string dir_;
 };
 
 TEST_F(BtfFile, RawGoodAndBad) {
