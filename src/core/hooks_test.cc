@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/feature_probe.h"
+#include "core/temp_dir_test_util.h"
 
 namespace snoopkit {
 namespace {
@@ -250,14 +251,12 @@ TEST(ApplyHookChoice, IgnoresNullPrograms) {
 }
 
 // A fake tracefs: <tmp>/events/<category>/<name>/id.
-class KernelFeaturesTest : public ::testing::Test {
+class KernelFeaturesTest : public TempDirTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/snoopkit-tracefs-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    TempDirTest::SetUp();
+    root_ = dir_;
   }
-  void TearDown() override { std::filesystem::remove_all(root_); }
   std::filesystem::path add_event(const std::string& cat, const std::string& name) {
     auto dir = root_ / "events" / cat / name;
     std::filesystem::create_directories(dir);
