@@ -118,6 +118,7 @@ void add_common_options(CLI::App& app, CommonOptions& o, const FilterFlags& f) {
         ->check(non_empty());
   if (!f.comm.empty())
     app.add_option(f.comm, o.comm, f.comm_help)->type_name("NAME")->check(non_empty());
+  o.task_context = f.container;
   if (f.container) {
     app.add_option("--container", o.container,
                    "Trace only this container: a prefix of its id, or its whole name")

@@ -27,6 +27,9 @@ struct CommonOptions {
   std::string pid, tid, uid, cgroup, comm;
   std::string container;  // --container ID|NAME
   bool show_container = false;
+  // Set by add_common_options from FilterFlags::container: the tool's events
+  // carry the task context, so its skeletons need the kernel's struct offsets.
+  bool task_context = false;
 };
 
 /// Which common filters a tool offers, with its own flag names and help.

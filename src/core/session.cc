@@ -122,7 +122,10 @@ void Session::stamp(Record& r, std::uint64_t ktime_ns) const {
 const TaskContextOffsets& Session::task_context_offsets() {
   if (!task_offsets_) {
     try {
+      const std::uint64_t start = Clock::mono_now();
       task_offsets_ = snoopkit::task_context_offsets(opts_.btf_path);
+      spdlog::debug("task context: struct offsets read from the kernel's BTF in {:.1f} ms",
+                    static_cast<double>(Clock::mono_now() - start) / 1e6);
     } catch (const Error& e) {
       // Not fatal: the events lose only the namespace fields and vpid/vtid.
       spdlog::warn("task context: {}; mntns, pidns, vpid and vtid will be 0", e.what());

@@ -104,7 +104,9 @@ class Session {
       ro->sk_targ_comm[i] = i < resolved_.comm.size() ? resolved_.comm[i] : '\0';
     ro->sk_targ_comm_len = static_cast<std::uint32_t>(resolved_.comm.size());
     ro->sk_filter_container = !resolved_.container.empty();
-    set_task_context_offsets(*ro, task_context_offsets());
+    // Only tools whose events carry the context pay for the BTF pass (the
+    // others' programs never call sk_task_context; zero offsets read nothing).
+    if (opts_.task_context) set_task_context_offsets(*ro, task_context_offsets());
     size_maps(maps_of(skel));
     return skel;
   }

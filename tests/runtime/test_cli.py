@@ -12,7 +12,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import (BpfTestCase, assert_no_bpf_left, bpf_snapshot, cgroup2_root, next_bpf_ids,
+from harness import (SOURCE_DIR, BpfTestCase, assert_no_bpf_left, bpf_snapshot, cgroup2_root, next_bpf_ids,
                      parse_json_lines, tool_path, validate_record)
 
 TOOLS = ("execsnoop", "opensnoop")
@@ -231,6 +231,30 @@ class AcceptedInputTest(BpfTestCase):
 
     def test_opensnoop_accepts_boundaries(self):
         self.check("opensnoop", self.common_cases() + [["-t", "1"], ["-x", "-e", "-T", "-U"]])
+
+
+class StartUpWorkTest(BpfTestCase):
+    """Start-up reads only what a tool's events need: the task context's
+    struct offsets (a pass over the kernel's BTF) only for the tools whose
+    events carry it, the ones that offer --container."""
+
+    def test_task_context_offsets_only_where_events_carry_them(self):
+        tools = sorted(p.stem for p in (SOURCE_DIR / "tools").glob("*.cpp") if p.stem != "bpfload")
+        with_context = []
+        for tool in tools:
+            with self.subTest(tool=tool):
+                helps = subprocess.run([tool_path(tool), "--help"], capture_output=True, text=True,
+                                       timeout=30).stdout
+                res = subprocess.run([tool_path(tool), "-v", "--json", "--duration", "0.2"],
+                                     capture_output=True, text=True, timeout=60,
+                                     stdin=subprocess.DEVNULL)
+                self.assertEqual(res.returncode, 0, res.stderr)
+                read = "task context: struct offsets read" in res.stderr
+                self.assertEqual(read, "--container" in helps, res.stderr[-2000:])
+                if read:
+                    with_context.append(tool)
+        self.assertIn("execsnoop", with_context)
+        self.assertNotIn("syscount", with_context)
 
 
 class HelpVersionTest(unittest.TestCase):
