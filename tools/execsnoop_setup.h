@@ -30,8 +30,9 @@ struct ExecOffsets {
 /// Throws Error naming the file when one is missing or cannot be right.
 inline ExecOffsets exec_offsets(const std::string& btf_path) {
   const std::string path = btf_path.empty() ? kKernelBtfPath : btf_path;
-  ExecOffsets off{btf_member_offsets(path, "task_struct", {"real_parent", "tgid", "mm"}),
-                  btf_member_offsets(path, "mm_struct", {"start_stack", "arg_start", "arg_end"})};
+  const auto l = btf_struct_layouts(path, {{"task_struct", {"real_parent", "tgid", "mm"}},
+                                           {"mm_struct", {"start_stack", "arg_start", "arg_end"}}});
+  ExecOffsets off{l[0].offsets, l[1].offsets};
   // None of them ever leads its struct: a 0 means this is not a kernel's
   // BTF, and the programs take 0 as unset.
   auto zero = [](const std::vector<std::uint32_t>& v) {

