@@ -78,8 +78,6 @@ class PrintkEvents {
   std::uint64_t lost() const { return stats_.missed; }
   /// Events that did not parse (counted, never dropped silently).
   std::uint64_t malformed() const { return stats_.malformed; }
-  /// The instance's directory.
-  const std::string& dir() const { return dir_; }
 
  private:
   void remove_instance() noexcept;
