@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
       auto flags = flag_list(e->flags, sh.flags, is_mount, spare[0]);
       r.add_bytes_list("flag_names", flags);
       for (int i = 0; i < 2; ++i)
-        if (sh.fd[i]) r.add_int(sh.fd[i], e->fd[i]);
+        if (sh.fd[i]) r.add_int(Key::named(sh.fd[i]), e->fd[i]);
       if (e->syscall == MOUNTSNOOP_SYS_FSCONFIG) {
         r.add_uint("cmd", e->cmd);
         r.add_raw("cmd_name", std::string(fsconfig_cmd_name(e->cmd)));
@@ -164,17 +164,17 @@ int main(int argc, char** argv) {
         const Num& n = sh.num[i];
         if (!n.key) continue;
         if (n.table.empty()) {
-          r.add_int(n.key, static_cast<std::int64_t>(e->num[i]));
+          r.add_int(Key::named(n.key), static_cast<std::int64_t>(e->num[i]));
           continue;
         }
-        r.add_uint(n.key, e->num[i]);
+        r.add_uint(Key::named(n.key), e->num[i]);
         num_names[i] = flag_list(e->num[i], n.table, false, spare[i + 1]);
-        r.add_bytes_list(n.names_key, num_names[i]);
+        r.add_bytes_list(Key::named(n.names_key), num_names[i]);
       }
       cut.clear();
       for (int i : {0, 1, 3, 2}) {  // mount(2)'s order: source, target, fstype, data
         if (!sh.str[i]) continue;
-        r.add_bytes(sh.str[i], str(i));
+        r.add_bytes(Key::named(sh.str[i]), str(i));
         if (e->truncated & (1u << i)) cut.push_back(sh.str[i]);
       }
       r.add_bytes_list("truncated", cut);

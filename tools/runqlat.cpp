@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
         Record& r = report.begin(s, emit);
         std::string_view comm(e.value.comm, strnlen(e.value.comm, sizeof(e.value.comm)));
         if (o.per_process || o.per_thread) {
-          r.add_uint(o.per_process ? "pid" : "tid", e.key);
+          r.add_uint(o.per_process ? Key("pid") : Key("tid"), e.key);
           r.add_bytes("comm", comm);
         } else if (o.per_pidns) {
           r.add_uint("pidns", e.key);

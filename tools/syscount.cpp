@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
       r.add_text_only("TIME", [&] { return "[" + s.clock().hms(emit.now()) + "]"; });
       r.add_uint("total", total);
       r.add_uint("entries", entries);
-      r.add_records(o.process ? "processes" : "syscalls", shown);
+      r.add_records(o.process ? Key("processes") : Key("syscalls"), shown);
       emit.write(r);
     });
   });

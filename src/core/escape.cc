@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace snoopkit {
 namespace {
@@ -153,11 +154,37 @@ void append_terminal_safe(std::string& out, std::string_view text) {
   escape_text(out, text, kTerminalSpecial);
 }
 
+std::size_t json_plain_prefix(std::string_view bytes) {
+  // Eight bytes at a time: a word passes when none of its bytes is below
+  // 0x20, 0x7f or above, '"' or '\\' (the bit tricks are exact for "is
+  // there such a byte"; which one does not matter here).
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const char* p = bytes.data();
+  std::size_t n = 0;
+  for (; n + 8 <= bytes.size(); n += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + n, 8);
+    const std::uint64_t bad = (w & kHigh) | ((w - kOnes * 0x20) & ~w & kHigh) |
+                              has_zero(w ^ (kOnes * 0x7f)) | has_zero(w ^ (kOnes * '"')) |
+                              has_zero(w ^ (kOnes * '\\'));
+    if (bad) break;
+  }
+  while (n < bytes.size() && !kJsonSpecial[static_cast<unsigned char>(p[n])]) ++n;
+  return n;
+}
+
 bool append_json_string(std::string& out, std::string_view bytes) {
   bool valid = true;
-  auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const auto* end = p + bytes.size();
+  const std::size_t plain = json_plain_prefix(bytes);
   out += '"';
+  out.append(bytes.data(), plain);
+  if (plain == bytes.size()) {
+    out += '"';
+    return true;
+  }
+  auto* p = reinterpret_cast<const unsigned char*>(bytes.data()) + plain;
+  const auto* end = reinterpret_cast<const unsigned char*>(bytes.data()) + bytes.size();
   while (p < end) {
     const auto* run = p;
     while (p < end && !kJsonSpecial[*p]) ++p;

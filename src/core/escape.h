@@ -30,6 +30,10 @@ void append_terminal_safe(std::string& out, std::string_view text);
 /// should add a lossless form).
 bool append_json_string(std::string& out, std::string_view bytes);
 
+/// The length of the leading run of bytes that a JSON string holds as they
+/// are (printable ASCII other than '"' and '\\'): append_json_string's
+/// fast path, and how writers tell a key that needs no escaping.
+std::size_t json_plain_prefix(std::string_view bytes);
 /// Appends standard base64 (RFC 4648, with padding) of bytes.
 void append_base64(std::string& out, std::string_view bytes);
 

@@ -189,6 +189,23 @@ TEST(JsonString, Escapes) {
   EXPECT_EQ(json("caf\xC3\xA9 \xF0\x9F\x98\x80"), "\"caf\xC3\xA9 \xF0\x9F\x98\x80\"");
 }
 
+// The word-at-a-time scan must stop at the first byte that needs escaping,
+// wherever it sits in a word, for every such byte.
+TEST(JsonString, PlainPrefixStopsAtEverySpecialByteInEveryPosition) {
+  for (int c = 0; c < 256; ++c) {
+    const bool special = c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+    for (std::size_t len : {1u, 7u, 8u, 9u, 16u, 17u, 40u}) {
+      for (std::size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(c);
+        EXPECT_EQ(json_plain_prefix(s), special ? at : len)
+            << "byte " << c << " at " << at << " of " << len;
+      }
+    }
+  }
+  EXPECT_EQ(json_plain_prefix(""), 0u);
+}
+
 TEST(JsonString, InvalidBecomesReplacementPerMaximalSubpart) {
   const std::string r = "\xEF\xBF\xBD";
   bool valid = true;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "core/escape.h"
@@ -195,75 +197,190 @@ void append_json_histogram(std::string& out, const Histogram* h) {
   out += ']';
 }
 
-void append_json_object(std::string& out, const Record& r, bool with_type) {
-  out += '{';
-  bool first = true;
-  auto comma = [&] {
-    if (!first) out += ',';
-    first = false;
+// Copies n bytes; up to 32 with a few word moves instead of a call: keys
+// and most values are short, and a record is a dozen or more of them.
+inline void copy_bytes(char* d, const char* s, std::size_t n) {
+  auto move8 = [](char* to, const char* from) {
+    std::uint64_t w;
+    std::memcpy(&w, from, 8);
+    std::memcpy(to, &w, 8);
   };
+  if (n > 32) {
+    std::memcpy(d, s, n);
+  } else if (n >= 16) {  // the first 16 and the last 16, overlapping
+    move8(d, s);
+    move8(d + 8, s + 8);
+    move8(d + n - 16, s + n - 16);
+    move8(d + n - 8, s + n - 8);
+  } else if (n >= 8) {
+    move8(d, s);
+    move8(d + n - 8, s + n - 8);
+  } else if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, s, 4);
+    std::memcpy(&b, s + n - 4, 4);
+    std::memcpy(d, &a, 4);
+    std::memcpy(d + n - 4, &b, 4);
+  } else if (n > 0) {
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+  }
+}
+
+}  // namespace
+
+// One JSON line is built here through a cursor, with one check of the room
+// per field, and reaches the sink's buffer in one copy. Fields that need
+// more than a copy (escaping, lists, histograms) are rendered by the
+// std::string helpers straight into the sink's buffer, after what the
+// cursor holds so far.
+class JsonWriter::Line {
+ public:
+  // Room for n more bytes; returns the cursor.
+  char* need(std::size_t n) {
+    if (cap_ - n_ < n) grow(n);
+    return buf_.get() + n_;
+  }
+  void put(char c) { buf_[n_++] = c; }  // after need()
+  void put(std::string_view text) {     // after need()
+    copy_bytes(buf_.get() + n_, text.data(), text.size());
+    n_ += text.size();
+  }
+  template <typename T>
+  void number(T v) {  // after need(24)
+    char* p = buf_.get() + n_;
+    n_ += static_cast<std::size_t>(std::to_chars(p, p + 24, v).ptr - p);
+  }
+  // Moves what the cursor holds to out; a helper then appends to out.
+  std::string& flush(std::string& out) {
+    out.append(buf_.get(), n_);
+    n_ = 0;
+    return out;
+  }
+
+ private:
+  void grow(std::size_t n) {
+    std::size_t cap = std::max<std::size_t>(cap_ * 2, 4096);
+    while (cap - n_ < n) cap *= 2;
+    auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+    if (n_) std::memcpy(bigger.get(), buf_.get(), n_);
+    buf_ = std::move(bigger);
+    cap_ = cap;
+  }
+  std::unique_ptr<char[]> buf_;
+  std::size_t cap_ = 0, n_ = 0;
+};
+
+namespace {
+
+constexpr std::size_t kNumberRoom = 24;  // 20 digits, a sign, quotes
+
+// `,"key":` (no comma before the first field); a key that is not known to be
+// plain goes through the escaper.
+void put_key(JsonWriter::Line& b, std::string& out, bool comma, Key key) {
+  b.need(key.size() + 4);
+  if (comma) b.put(',');
+  if (!key.plain()) {
+    append_key(b.flush(out), key.view());
+    return;
+  }
+  b.put('"');
+  b.put(key.view());
+  b.put('"');
+  b.put(':');
+}
+
+// A string value: bytes that need no escaping are copied as they are.
+// Returns false if bytes was not valid UTF-8.
+bool put_string(JsonWriter::Line& b, std::string& out, std::string_view bytes) {
+  if (json_plain_prefix(bytes) != bytes.size()) return append_json_string(b.flush(out), bytes);
+  b.need(bytes.size() + 2);
+  b.put('"');
+  b.put(bytes);
+  b.put('"');
+  return true;
+}
+
+void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool with_type) {
+  b.need(1);
+  b.put('{');
+  bool first = true;
   if (with_type && !r.type().empty()) {
-    comma();
-    append_key(out, "type");
-    append_json_string(out, r.type());
+    put_key(b, out, false, "type");
+    put_string(b, out, r.type());
+    first = false;
   }
   for (const Field& f : r.fields()) {
     if (!f.in_json) continue;
-    comma();
-    append_key(out, f.key);
+    put_key(b, out, !first, f.key);
+    first = false;
     switch (f.type) {
       case Field::Type::kInt:
-        append_decimal(out, f.i);
+        b.need(kNumberRoom);
+        b.number(f.i);
         break;
       case Field::Type::kUint:
-        append_decimal(out, f.u);
+        b.need(kNumberRoom);
+        b.number(f.u);
         break;
       case Field::Type::kBigUint:
         // Quoted: doubles in JavaScript and jq lose digits above 2^53.
-        out += '"';
-        append_decimal(out, f.u);
-        out += '"';
+        b.need(kNumberRoom);
+        b.put('"');
+        b.number(f.u);
+        b.put('"');
         break;
       case Field::Type::kBool:
-        out += f.b ? "true" : "false";
+        b.need(5);
+        b.put(f.b ? std::string_view("true") : std::string_view("false"));
         break;
       case Field::Type::kRaw:
-        append_json_string(out, f.s);
+        put_string(b, out, f.s);
         break;
       case Field::Type::kBytes:
-        if (!append_json_string(out, f.s)) {
-          out += ',';
-          append_key(out, f.key, "_b64");
-          out += '"';
-          append_base64(out, f.s);
-          out += '"';
+        if (!put_string(b, out, f.s)) {
+          std::string& o = b.flush(out);
+          o += ',';
+          append_key(o, f.key.view(), "_b64");
+          o += '"';
+          append_base64(o, f.s);
+          o += '"';
         }
         break;
       case Field::Type::kBytesList:
-        append_json_bytes_list(out, r, f);
+        append_json_bytes_list(b.flush(out), r, f);
         break;
       case Field::Type::kHistogram:
-        append_json_histogram(out, f.histogram);
+        append_json_histogram(b.flush(out), f.histogram);
         break;
       case Field::Type::kRecords:
-        out += '[';
+        b.need(1);
+        b.put('[');
         if (f.records) {
           for (std::size_t k = 0; k < f.records->size(); ++k) {
-            if (k != 0) out += ',';
-            append_json_object(out, (*f.records)[k], false);
+            if (k != 0) {
+              b.need(1);
+              b.put(',');
+            }
+            put_object(b, out, (*f.records)[k], false);
           }
         }
-        out += ']';
+        b.need(1);
+        b.put(']');
         break;
       case Field::Type::kObject:
-        if (f.object)
-          append_json_object(out, *f.object, false);
-        else
-          out += "{}";
+        if (f.object) {
+          put_object(b, out, *f.object, false);
+        } else {
+          b.need(2);
+          b.put("{}");
+        }
         break;
     }
   }
-  out += '}';
+  b.need(1);
+  b.put('}');
 }
 
 }  // namespace
@@ -285,10 +402,16 @@ void TextWriter::write(const Record& r) {
   append_record_text(out, columns_, r);
 }
 
+JsonWriter::JsonWriter(Sink& sink) : sink_(sink), line_(std::make_unique<Line>()) {}
+
+JsonWriter::~JsonWriter() = default;
+
 void JsonWriter::write(const Record& r) {
   std::string& out = sink_.buffer();
-  append_json_object(out, r, true);
-  out += '\n';
+  put_object(*line_, out, r, true);
+  line_->need(1);
+  line_->put('\n');
+  line_->flush(out);
 }
 
 }  // namespace snoopkit

@@ -76,11 +76,15 @@ class TextWriter : public Writer {
 /// are an array of objects (without "type").
 class JsonWriter : public Writer {
  public:
-  explicit JsonWriter(Sink& sink) : sink_(sink) {}
+  explicit JsonWriter(Sink& sink);
+  ~JsonWriter() override;
   void write(const Record& r) override;
+
+  class Line;  // where a line is built before it is appended to the sink
 
  private:
   Sink& sink_;
+  std::unique_ptr<Line> line_;
 };
 
 }  // namespace snoopkit

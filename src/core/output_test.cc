@@ -200,6 +200,44 @@ TEST(JsonWriter, RendersTypeFirstThenFieldsInOrder) {
       "\n");
 }
 
+// A name made at run time is checked then: one that needs escaping is
+// escaped, in the key and in its "_b64" companion.
+TEST(JsonWriter, EscapesRunTimeKeysThatNeedIt) {
+  const std::string odd = "we\"ird\n";
+  EXPECT_FALSE(Key::named(odd).plain());
+  EXPECT_TRUE(Key::named("fine_name").plain());
+  Record r;
+  r.add_uint(Key::named("fine_name"), 1);
+  r.add_bytes(Key::named(odd), "a\x80");
+  EXPECT_EQ(json_line(r), "{\"fine_name\":1,\"we\\\"ird\\n\":\"a\xEF\xBF\xBD\","
+                          "\"we\\\"ird\\n_b64\":\"YYA=\"}\n");
+}
+
+// A line is built apart and appended once; fields that take the slow paths
+// (escaping, lists, nested records) land between the others in order, and
+// a line longer than the builder's first buffer comes out whole.
+TEST(JsonWriter, LongLinesAndSlowPathsKeepTheirOrder) {
+  const std::string long_plain(10000, 'x');
+  const std::string long_odd = std::string(5000, 'y') + "\n" + std::string(5000, 'z');
+  Record inner;
+  inner.add_bytes("id", "c0ffee");
+  Record r;
+  r.set_type("t");
+  r.add_uint("a", 1);
+  r.add_bytes("p", long_plain);
+  r.add_bytes("q", long_odd);
+  r.add_bytes_list("l", {"1", "2"});
+  r.add_object("o", inner);
+  r.add_bool("z", true);
+  Sink sink(-1);
+  JsonWriter w(sink);
+  for (int k = 0; k < 3; ++k) w.write(r);  // the builder is reused
+  const std::string one = "{\"type\":\"t\",\"a\":1,\"p\":\"" + long_plain + "\",\"q\":\"" +
+                          std::string(5000, 'y') + "\\n" + std::string(5000, 'z') +
+                          "\",\"l\":[\"1\",\"2\"],\"o\":{\"id\":\"c0ffee\"},\"z\":true}\n";
+  EXPECT_EQ(sink.buffer(), one + one + one);
+}
+
 TEST(JsonWriter, OmitsEmptyType) {
   Record r;
   EXPECT_EQ(json_line(r), "{}\n");

@@ -2,7 +2,16 @@
 
 #include <utility>
 
+#include "core/escape.h"
+
 namespace snoopkit {
+
+static_assert(sizeof(Key) == 16, "a key is passed in registers");
+static_assert(sizeof(Field) <= 56, "a field is filled for every event: keep it small");
+
+Key Key::named(std::string_view name) {
+  return Key(name, json_plain_prefix(name) == name.size());
+}
 
 // The type is kept: a tool may set it once and clear() the record per event.
 void Record::clear() {
@@ -11,7 +20,7 @@ void Record::clear() {
   arena_used_ = 0;
 }
 
-Field& Record::push(std::string_view key, Field::Type type) {
+Field& Record::push(Key key, Field::Type type) {
   Field& f = fields_.emplace_back();
   f.key = key;
   f.type = type;
@@ -41,72 +50,72 @@ bool Record::wants_text(std::string_view key) const {
   return false;
 }
 
-Field& Record::add_int(std::string_view key, std::int64_t v) {
+Field& Record::add_int(Key key, std::int64_t v) {
   Field& f = push(key, Field::Type::kInt);
   f.i = v;
   return f;
 }
 
-Field& Record::add_uint(std::string_view key, std::uint64_t v) {
+Field& Record::add_uint(Key key, std::uint64_t v) {
   Field& f = push(key, Field::Type::kUint);
   f.u = v;
   return f;
 }
 
-Field& Record::add_big_uint(std::string_view key, std::uint64_t v) {
+Field& Record::add_big_uint(Key key, std::uint64_t v) {
   Field& f = push(key, Field::Type::kBigUint);
   f.u = v;
   return f;
 }
 
-Field& Record::add_bool(std::string_view key, bool v) {
+Field& Record::add_bool(Key key, bool v) {
   Field& f = push(key, Field::Type::kBool);
   f.b = v;
   return f;
 }
 
-Field& Record::add_bytes(std::string_view key, std::string_view bytes) {
+Field& Record::add_bytes(Key key, std::string_view bytes) {
   Field& f = push(key, Field::Type::kBytes);
   f.s = bytes;
   return f;
 }
 
-Field& Record::add_bytes_list(std::string_view key, const std::vector<std::string_view>& items) {
+Field& Record::add_bytes_list(Key key, const std::vector<std::string_view>& items) {
   // Indices, not pointers: items_ may reallocate as later lists are added.
   const std::size_t begin = items_.size();
   items_.insert(items_.end(), items.begin(), items.end());
   Field& f = push(key, Field::Type::kBytesList);
-  f.list_begin = begin;
-  f.list_end = items_.size();
+  f.list_begin = static_cast<std::uint32_t>(begin);
+  f.list_end = static_cast<std::uint32_t>(items_.size());
   return f;
 }
 
-Field& Record::add_raw(std::string_view key, std::string_view text) {
+Field& Record::add_raw(Key key, std::string_view text) {
   const std::string_view kept = keep(text);
   Field& f = push(key, Field::Type::kRaw);
   f.s = kept;
   return f;
 }
 
-Field& Record::add_text_only(std::string_view key, std::string_view text) {
+Field& Record::add_text_only(Key key, std::string_view text) {
   Field& f = add_raw(key, text);
   f.in_json = false;
   return f;
 }
 
-Field& Record::add_histogram(std::string_view key, const Histogram& h) {
+Field& Record::add_histogram(Key key, const Histogram& h) {
   Field& f = push(key, Field::Type::kHistogram);
   f.histogram = &h;
   return f;
 }
 
-Field& Record::add_records(std::string_view key, const std::vector<Record>& rows) {
+Field& Record::add_records(Key key, const std::vector<Record>& rows) {
   Field& f = push(key, Field::Type::kRecords);
   f.records = &rows;
   return f;
 }
 
-Field& Record::add_object(std::string_view key, const Record& obj) {
+Field& Record::add_object(Key key, const Record& obj) {
   Field& f = push(key, Field::Type::kObject);
   f.object = &obj;
   f.in_text = false;

@@ -35,6 +35,8 @@ std::string exact(const fuzz::Value& obj, const std::string& key) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider fdp(data, size);
+  // A name made at run time; "k" keeps it apart from the fixed names.
+  std::string key = "k" + fdp.ConsumeRandomLengthString(24);
   std::string s = fdp.ConsumeRandomLengthString(4096);
   std::vector<std::string> list(fdp.ConsumeIntegralInRange<int>(0, 6));
   for (auto& item : list) item = fdp.ConsumeRandomLengthString(512);
@@ -52,11 +54,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   r.add_bool("b", u & 1);
   r.add_raw("raw", raw);
   r.add_text_only("hidden", "x");
+  r.add_uint(Key::named(key), 7);
 
   Sink sink(-1);
   JsonWriter writer(sink);
   writer.write(r);
-  const std::string& out = sink.buffer();
+  const std::string out = sink.buffer();
+  // The writer reuses its line buffer: the same record renders the same.
+  sink.buffer().clear();
+  writer.write(r);
+  check(sink.buffer() == out);
 
   // One line, valid UTF-8, strict JSON.
   check(!out.empty() && out.back() == '\n' && out.find('\n') == out.size() - 1);
@@ -81,5 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(doc->get("big")->text == std::to_string(u));  // a string: no double rounding
   check(doc->get("hidden") == nullptr);
   check(doc->get("type")->text == "fuzz");
+  // A name that is valid UTF-8 comes back exactly, however it was escaped.
+  if (is_valid_utf8(key)) {
+    const auto* v = doc->get(key);
+    check(v && v->text == "7");
+  }
   return 0;
 }
