@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
         return loop.more();
       };
       readers.push_back(make_ring_buffer(m.map, handler));
-      loop.watch(readers.back()->epoll_fd());
+      loop.watch(readers.back()->epoll_fd(), RunLoop::Wake::kEdge);
     }
 
     // bpf_printk() records from the trace pipe; other records are other

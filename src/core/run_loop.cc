@@ -52,9 +52,9 @@ RunLoop::~RunLoop() {
   close(sigfd_);
 }
 
-void RunLoop::watch(int fd) {
+void RunLoop::watch(int fd, Wake wake) {
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = EPOLLIN | (wake == Wake::kEdge ? EPOLLET : 0u);
   ev.data.fd = fd;
   if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) throw Error("epoll_ctl", errno);
 }
@@ -77,7 +77,9 @@ void RunLoop::begin_drain() {
 
 bool RunLoop::more() noexcept {
   const std::uint64_t latency_ns = std::uint64_t{opts_.latency_ms} * 1'000'000;
-  return (++batch_ % kBatchEvents) != 0 || Clock::mono_now() - batch_start_ < latency_ns;
+  if ((++batch_ % kBatchEvents) != 0 || Clock::mono_now() - batch_start_ < latency_ns) return true;
+  cut_short_ = true;
+  return false;
 }
 
 void RunLoop::ready(const std::string& what, const std::string& plan) {
@@ -135,7 +137,8 @@ bool RunLoop::batch_done() {
 void RunLoop::stopping() { sink_.set_wait_limit_ms(kFinalFlushMs); }
 
 bool RunLoop::pump(const std::function<void()>& drain) {
-  while (wait(static_cast<int>(opts_.latency_ms))) {
+  while (wait(cut_short_ ? 0 : static_cast<int>(opts_.latency_ms))) {
+    cut_short_ = false;
     drain();
     clock_.resync();
     if (!batch_done()) return false;

@@ -39,8 +39,16 @@ class RunLoop {
   Sink& sink() { return sink_; }
   /// Adds "time" (RFC 3339 UTC) and "ktime_ns" for a CLOCK_MONOTONIC time.
   void stamp(Record& r, std::uint64_t ktime_ns) const { clock_.stamp(r, ktime_ns); }
+  /// How a watched fd wakes wait(). kLevel: whenever it has data. kEdge:
+  /// only when its kernel object sends a wake-up. Event buffers are watched
+  /// kEdge: their BPF side wakes the reader only per quarter of the ring
+  /// (the perf buffer: per watermark), and a reader woken whenever the
+  /// buffer is not empty would, under a steady stream, come back for every
+  /// few events and spend its CPU on wake-ups, flushes and small writes.
+  /// What arrives between wake-ups is drained within --latency ms.
+  enum class Wake { kLevel, kEdge };
   /// Adds fd to the set a wait() wakes for.
-  void watch(int fd);
+  void watch(int fd, Wake wake = Wake::kLevel);
 
   /// Counts n events received from the kernel (the summary's "events").
   void received(std::uint64_t n = 1) { events_ += n; }
@@ -78,7 +86,9 @@ class RunLoop {
   int finish();
 
   /// The event loop: drain() after every wake-up and every --latency ms
-  /// until a stop, then once more with a bounded wait. drain() may throw
+  /// (at once again after a drain that more() cut short: the buffer still
+  /// holds events, and a kEdge fd will not say so) until a stop, then once
+  /// more with a bounded wait. drain() may throw
   /// Error. Returns false if the reader of stdout went away (exit 0, no
   /// summary); true when the caller should finish().
   bool pump(const std::function<void()>& drain);
@@ -98,6 +108,7 @@ class RunLoop {
   Sink::Status out_ = Sink::Status::kOk;
   int sigfd_ = -1, ep_ = -1;
   std::uint64_t start_ = 0, deadline_ = 0, events_ = 0, printed_ = 0, lost_total_ = 0;
+  bool cut_short_ = false;  // more() ended a drain since the last wait
   std::uint64_t batch_ = 0, batch_start_ = 0;
   std::string stop_reason_;
 };

@@ -162,7 +162,7 @@ int Session::run_loop(const CommonMaps& m, std::vector<Column> columns, Formatte
   if (!transport_) transport_ = make_transport(m);
   on_event_ = handler;
   Transport* transport = transport_.get();
-  loop.watch(transport->epoll_fd());
+  loop.watch(transport->epoll_fd(), RunLoop::Wake::kEdge);
   writer->begin();
   loop.ready(ready_what(transport->name()));
 
