@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # snoopkit's benchmark, the one documented command (see bench/README.md).
-# Installs what is missing (libbpf-tools, bpftrace, gnuplot-nox: the Debian
-# packages it compares against and plots with), builds snoopkit and the
-# workloads, then runs the driver.
+# Installs what is missing (libbpf-tools, bpftrace, jq, gnuplot-nox: the
+# Debian packages it compares against, reads with and plots with), builds
+# snoopkit and the workloads, then runs the driver.
 #
-#   bench/run.sh                  full run (5-10 minutes on 2 cores)
+#   bench/run.sh                  full run (about 20 minutes on 2 cores)
 #   bench/run.sh --smoke          a few seconds with small counts (CI)
 #   bench/run.sh [--out DIR] [--no-install] [--no-build] [driver options]
 #
 # Results: DIR (default bench/results/<timestamp>/) gets results.md,
-# results.json and added_ns.png. Driver options: python3 -m skbench --help
-# (run from bench/), e.g. --rounds 5 --open-ops 2000000.
+# results.json, added_ns.png and loss_rate.png. Driver options: python3 -m
+# skbench --help (run from bench/), e.g. --rounds 5 --open-ops 2000000.
 # Environment: SNOOPKIT_BIN_DIR, the build directory with the tools
 # (default ./build, where scripts/setup.sh builds); BENCH_NICE, the nice
 # value of the whole run (default -20, so that other work on a shared
@@ -37,7 +37,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 if ((install)); then
-  packages=(libbpf-tools bpftrace gnuplot-nox bpftool make gcc libc6-dev coreutils python3)
+  packages=(libbpf-tools bpftrace jq gnuplot-nox bpftool make gcc libc6-dev coreutils python3)
   missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,16 +1,19 @@
-"""From trials to figures: medians per configuration, the targets of the
-performance issue, and the outputs (markdown, JSON, gnuplot plot)."""
+"""From trials to figures: medians per configuration, loss against offered
+rate, the targets of the performance issue, and the outputs (markdown, JSON,
+gnuplot plots)."""
 
 import shutil
 import statistics
 import subprocess
 
-from .tracers import ALL_TRACERS, BASELINE, BT_PIPE_LINEBUF, LBT_PIPE_LINEBUF, LIBBPF_TOOLS, SNOOPKIT
+from .tracers import BASELINE, BT_PIPE_LINEBUF, LBT_PIPE_LINEBUF, LIBBPF_TOOLS, OPEN_TRACERS, SNOOPKIT
 
-CONFIGS = {c.key: c for c in [BASELINE, *ALL_TRACERS, LBT_PIPE_LINEBUF, BT_PIPE_LINEBUF]}
+CONFIGS = {c.key: c for c in [BASELINE, *OPEN_TRACERS, LBT_PIPE_LINEBUF, BT_PIPE_LINEBUF]}
 SHORT = {"baseline": "baseline", "sk-text-null": "sk text >null", "sk-json-null": "sk json >null",
          "sk-text-pipe": "sk text |pipe", "sk-json-pipe": "sk json |pipe", "lbt-null": "libbpf-tools >null",
-         "lbt-pipe": "libbpf-tools |pipe", "bpftrace-pipe": "bpftrace |pipe"}
+         "lbt-pipe": "libbpf-tools |pipe", "bpftrace-pipe": "bpftrace |pipe", "sk-json-jq": "sk json |jq",
+         "lbt-jq": "libbpf-tools |jq"}
+COLOUR = {SNOOPKIT: "0x4477aa", LIBBPF_TOOLS: "0xee6677", "bpftrace": "0x999933"}
 
 
 def _median(values):
@@ -57,8 +60,29 @@ def _row(wl, cfg, trials, kernel_trials):
     return row
 
 
+def loss_rate(trials):
+    """The rate pass, one entry per trial: offered and achieved opens per
+    second, and what the tracer lost at that rate. Ordered by configuration,
+    then offered rate (unpaced last)."""
+    order = list(CONFIGS)
+    out = []
+    for t in trials:
+        if t.get("pass") != "rate":
+            continue
+        gen, lost = t.get("generated"), t.get("lost")
+        out.append({"config": t["config"], "label": CONFIGS[t["config"]].label,
+                    "impl": CONFIGS[t["config"]].impl, "offered_rate": t.get("offered_rate"),
+                    "achieved_rate": t.get("achieved_rate"), "generated": gen, "received": t.get("received"),
+                    "lost": lost, "lost_pct": round(lost / gen * 100, 3) if lost is not None and gen else None,
+                    "unaccounted": t.get("unaccounted"), "cpu_s_per_mevent": t.get("cpu_s_per_mevent"),
+                    "others_cpu_pct": t.get("others_cpu_pct"), "error": t.get("error")})
+    out.sort(key=lambda r: (order.index(r["config"]), r["offered_rate"] == 0, r["offered_rate"] or 0))
+    return out
+
+
 def build(meta, trials, wls):
-    """Everything results.json holds: meta, rows, latency, targets, trials."""
+    """Everything results.json holds: meta, rows, latency, loss against
+    offered rate, targets, trials."""
     timing = [t for t in trials if t.get("pass") == "timing"]
     rows = []
     for wl in wls:
@@ -105,7 +129,8 @@ def build(meta, trials, wls):
                         for impl, v in d.items()} for tool, d in readiness.items()}
     results = {"meta": meta, "workloads": [{"key": w.key, "title": w.title, "tool": w.tool, "ops": w.ops,
                                             "configs": [c.key for c in w.configs]} for w in wls],
-               "rows": rows, "latency": latency, "readiness": readiness, "trials": trials}
+               "rows": rows, "latency": latency, "loss_rate": loss_rate(trials), "readiness": readiness,
+               "trials": trials}
     results["targets"] = targets(results)
     return results
 
@@ -209,6 +234,11 @@ def targets(results):
     return out
 
 
+def _cell(text):
+    """text for a markdown table cell (a label may hold a shell pipe)."""
+    return text.replace("|", "\\|")
+
+
 def _f(v, fmt="{:.0f}", none="–"):
     return none if v is None else fmt.format(v)
 
@@ -230,11 +260,13 @@ def markdown(results):
     p = m["plan"]
     L.append(f"Plan: {p['rounds']} timing round(s), configurations alternated (order reversed every other "
              f"round), medians shown; open loop {p['open_ops']:,} opens (2 threads: {p['open2_ops']:,} in "
-             f"all), exec loop {p['exec_ops']:,} execs per trial; in-kernel cost "
+             f"all; 4 threads: {p['open4_ops']:,}), exec loop {p['exec_ops']:,} execs per trial; in-kernel cost "
              + ("from a separate round with `kernel.bpf_stats_enabled=1` "
                 f"({p['kstats_open_ops']:,} opens, {p['kstats_exec_ops']:,} execs)" if p["kstats"] == "separate"
                 else "measured during the timing round(s)" if p["kstats"] == "inline" else "not measured")
-             + f". Filters: opensnoop {m['filters']['opensnoop']}; execsnoop {m['filters']['execsnoop']}.\n")
+             + f". Filters: opensnoop {m['filters']['opensnoop']}; execsnoop {m['filters']['execsnoop']}. "
+             "The *jq* configurations pipe the tracer's output through `jq` before the reader (its CPU time "
+             "counts as the benchmark's own).\n")
     L.append("Columns: **ns/op** the workload's wall-clock time per operation (per thread; for the "
              "baseline, the range over rounds in parentheses: added costs below that spread are noise); "
              "**added** = "
@@ -261,16 +293,16 @@ def markdown(results):
         for r in results["rows"]:
             if r["workload"] != wl["key"]:
                 continue
-            err = f" **error: {r['errors'][0][:80]}**" if r["errors"] else ""
+            err = f" **error: {_cell(r['errors'][0][:80])}**" if r["errors"] else ""
             if r["impl"] is None:
                 rng = r.get("ns_per_op_range")
                 spread = f" ({rng[0]:.0f}–{rng[1]:.0f})" if rng and len(set(rng)) > 1 else ""
-                L.append(f"| {r['label']}{err} | {_f(r['ns_per_op'])}{spread} | | | {_f(r['cpu_ns_per_op'])} | "
+                L.append(f"| {_cell(r['label'])}{err} | {_f(r['ns_per_op'])}{spread} | | | {_f(r['cpu_ns_per_op'])} | "
                          f"{_f(r['generated'], '{:,}')} | | | | | | | | {_f(r.get('others_cpu_pct'))} |")
                 continue
             kern = (f"{_f(r.get('kernel_ns_per_event'))} ({_f(r.get('kernel_runs_per_event'), '{:.2f}')})"
                     if r.get("kernel_ns_per_event") is not None else "–")
-            L.append(f"| {r['label']}{err} | {_f(r['ns_per_op'])} | {_f(r.get('added_ns'))} | "
+            L.append(f"| {_cell(r['label'])}{err} | {_f(r['ns_per_op'])} | {_f(r.get('added_ns'))} | "
                      f"{_f(r.get('added_vs_lbt'), '{:.2f}')} | {_f(r.get('cpu_ns_per_op'))} "
                      f"({_f(r.get('added_cpu_ns'), '{:+.0f}')}, {_f(r.get('added_cpu_vs_lbt'), '{:.2f}')}) | "
                      f"{_f(r['generated'], '{:,}')} | "
@@ -279,14 +311,16 @@ def markdown(results):
                      f"{_f(r.get('rss_mb'), '{:.1f}')} | {_f(r.get('cpu_s_per_mevent'), '{:.2f}')} | {kern} | "
                      f"{_f(r.get('others_cpu_pct'))} |")
         L.append("")
+    if results["loss_rate"]:
+        L.extend(_loss_rate_section(results))
     L.append(f"## Delivery latency (opensnoop, one open every 20 ms; snoopkit --latency {m['latency_ms']})\n")
     L.append("Syscall to line on the reader's stdin. libbpf-tools and bpftrace block-buffer stdout into a "
              "pipe by default; the *linebuf* rows (`stdbuf -oL`, `-B line`) show their transport alone.\n")
     L.append("| configuration | events | p50 ms | p99 ms | max ms |")
     L.append("|---|--:|--:|--:|--:|")
     for l in results["latency"]:
-        err = f" **error: {l['error'][:80]}**" if l.get("error") else ""
-        L.append(f"| {l['label']}{err} | {_f(l.get('matched'))} of {_f(l.get('generated'))} | "
+        err = f" **error: {_cell(l['error'][:80])}**" if l.get("error") else ""
+        L.append(f"| {_cell(l['label'])}{err} | {_f(l.get('matched'))} of {_f(l.get('generated'))} | "
                  f"{_f(l.get('p50_ms'), '{:.1f}')} | {_f(l.get('p99_ms'), '{:.1f}')} | {_f(l.get('max_ms'), '{:.1f}')} |")
     L.append("")
     L.append("## Readiness (launch to attached; median over every launch above)\n")
@@ -309,17 +343,37 @@ def markdown(results):
     return "\n".join(L)
 
 
+def _loss_rate_section(results):
+    p = results["meta"]["plan"]
+    L = ["## Loss against offered rate\n",
+         f"The 2-thread open loop paced at each offered rate (opens per second over both threads, about "
+         f"{p['rate_seconds']:g} s worth of opens; unpaced: {p['open2_ops']:,} opens flat out), one trial each. "
+         "**achieved/s** = opens made / the workload's run time (below the offered rate when the workload "
+         "cannot keep up under the tracer); **lost %** = lost / generated; **tracer CPU** = tracer CPU "
+         "seconds per million events. Plot: `loss_rate.png`.\n",
+         "| configuration | offered/s | achieved/s | generated | lost | lost % | tracer CPU s/M ev |",
+         "|---|--:|--:|--:|--:|--:|--:|"]
+    for r in results["loss_rate"]:
+        err = f" **error: {_cell(r['error'][:80])}**" if r.get("error") else ""
+        unacc = f" (unaccounted {r['unaccounted']:,})" if r.get("unaccounted") else ""
+        L.append(f"| {_cell(r['label'])}{err} | {_f(r['offered_rate'], '{:,}') if r['offered_rate'] else 'unpaced'} | "
+                 f"{_f(r.get('achieved_rate'), '{:,}')} | {_f(r.get('generated'), '{:,}')} | "
+                 f"{_f(r.get('lost'), '{:,}')}{unacc} | {_f(r.get('lost_pct'), '{:.2f}')} | "
+                 f"{_f(r.get('cpu_s_per_mevent'), '{:.2f}')} |")
+    L.append("")
+    return L
+
+
 def plot(results, out):
     """added_ns.png: added ns per operation, one panel per workload. Returns
     the path, or None without gnuplot."""
     if not shutil.which("gnuplot"):
         return None
     wls = [w for w in results["workloads"] if w["key"] != "lat"]
-    colour = {SNOOPKIT: "0x4477aa", LIBBPF_TOOLS: "0xee6677", "bpftrace": "0x999933"}
     dat = out / "added_ns.dat"
     blocks = []
     for w in wls:
-        lines = [f'"{SHORT.get(r["config"], r["config"])}" {r["added_ns"]:.1f} {colour.get(r["impl"], "0x777777")}'
+        lines = [f'"{SHORT.get(r["config"], r["config"])}" {r["added_ns"]:.1f} {COLOUR.get(r["impl"], "0x777777")}'
                  for r in results["rows"] if r["workload"] == w["key"] and r.get("added_ns") is not None]
         blocks.append("\n".join(lines or ['"none" 0 0x777777']))
     dat.write_text("\n\n\n".join(blocks) + "\n")
@@ -337,6 +391,50 @@ def plot(results, out):
         script.append(f'plot "{dat}" index {i} using 0:2:3:xtic(1) with boxes linecolor rgb variable, '
                       f'"" index {i} using 0:2:(sprintf("%.0f", $2)) with labels offset 0,0.8 notitle')
     script.append("unset multiplot")
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True,
+                       capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return png
+
+
+def plot_loss_rate(results, out):
+    """loss_rate.png: lost % against achieved events per second, one line per
+    configuration of the rate pass; a point is labelled with its offered rate
+    when the workload kept it (the points where it could not crowd together
+    at the traced workload's top speed). Returns the path, or None without
+    gnuplot or rate trials."""
+    if not shutil.which("gnuplot"):
+        return None
+    series = {}
+    for r in results["loss_rate"]:
+        if r.get("achieved_rate") is not None and r.get("lost_pct") is not None:
+            rate = r["offered_rate"]
+            kept = rate and r["achieved_rate"] >= 0.9 * rate
+            offered = "" if not kept else f"{rate // 1000}k" if rate % 1000 == 0 else str(rate)
+            series.setdefault(r["config"], []).append((r["achieved_rate"], r["lost_pct"], offered))
+    if not series:
+        return None
+    dat = out / "loss_rate.dat"
+    dat.write_text("\n\n\n".join("\n".join(f'{x} {y} "{o}"' for x, y, o in sorted(pts))
+                                  for pts in series.values()) + "\n")
+    png = out / "loss_rate.png"
+    mach = results["meta"]["machine"]
+    ymax = max(y for pts in series.values() for _, y, _ in pts)
+    script = ['set terminal pngcairo size 900,600 font "sans,10"', f'set output "{png}"',
+              f'set title "events lost against event rate (opensnoop, open loop, 2 threads), one trial per point;'
+              f' label: offered rate, where kept\\n{mach["cpu"]}, {mach["cores"]} cores, Linux {mach["kernel"]}"',
+              'set xlabel "achieved events per second (thousands)"', 'set ylabel "lost %"',
+              "set grid", "set key below", "set xrange [0:*]", f"set yrange [0:{max(1.0, ymax * 1.15):.3f}]"]
+    plots = []
+    for i, key in enumerate(series):
+        rgb = COLOUR.get(CONFIGS[key].impl, "0x777777")
+        plots.append(f'"{dat}" index {i} using ($1/1000):2 with linespoints linewidth 2 pointtype 7 '
+                     f'linecolor rgb "{rgb}" title "{CONFIGS[key].label}"')
+        plots.append(f'"" index {i} using ($1/1000):2:3 with labels offset 0,{1 + i} font ",8" '
+                     f'textcolor rgb "{rgb}" notitle')
+    script.append("plot " + ", ".join(plots))
     try:
         subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True,
                        capture_output=True, timeout=60)

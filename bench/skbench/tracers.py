@@ -12,12 +12,14 @@ LIBBPF_TOOLS_DIR = "/usr/sbin"
 @dataclass(frozen=True)
 class Config:
     """One way of running a tool: which implementation, which output format,
-    and where stdout goes ("null": /dev/null; "pipe": a reader process)."""
+    and where stdout goes ("null": /dev/null; "pipe": a reader process,
+    through a filter program first when there is one)."""
     key: str
     impl: str | None  # None: the workload alone (baseline)
     fmt: str = "text"
     out: str = "pipe"
     extra: tuple = ()  # extra argv (latency variants only)
+    through: tuple = ()  # argv of a program between the tracer and the reader
 
     @property
     def label(self):
@@ -25,7 +27,8 @@ class Config:
             return "baseline (no tracer)"
         fmt = f" {self.fmt}" if self.impl == SNOOPKIT else ""
         extra = f" {' '.join(self.extra)}" if self.extra else ""
-        return f"{self.impl}{fmt}{extra} > {'/dev/null' if self.out == 'null' else 'pipe'}"
+        through = f" | {' '.join(self.through)}" if self.through else ""
+        return f"{self.impl}{fmt}{extra}{through} > {'/dev/null' if self.out == 'null' else 'pipe'}"
 
 
 BASELINE = Config("baseline", None, "-", "-")
@@ -41,7 +44,14 @@ BT_PIPE = Config("bpftrace-pipe", BPFTRACE, "text", "pipe")
 LBT_PIPE_LINEBUF = Config("lbt-pipe-linebuf", LIBBPF_TOOLS, "text", "pipe", ("stdbuf -oL",))
 BT_PIPE_LINEBUF = Config("bpftrace-pipe-linebuf", BPFTRACE, "text", "pipe", ("-B line",))
 
+# A real reader program on the pipe: jq, compacting snoopkit's JSON lines;
+# libbpf-tools has no JSON, so jq reads its text lines as JSON strings (-R),
+# the same program doing the same per-line work.
+SK_JSON_JQ = Config("sk-json-jq", SNOOPKIT, "json", "pipe", through=("jq", "-c", "."))
+LBT_JQ = Config("lbt-jq", LIBBPF_TOOLS, "text", "pipe", through=("jq", "-R", "-c", "."))
+
 ALL_TRACERS = [SK_TEXT_NULL, SK_JSON_NULL, SK_TEXT_PIPE, SK_JSON_PIPE, LBT_NULL, LBT_PIPE, BT_PIPE]
+OPEN_TRACERS = ALL_TRACERS + [SK_JSON_JQ, LBT_JQ]  # the open loops: also through jq
 
 
 @dataclass
@@ -56,6 +66,7 @@ class Workload:
     title: str
     configs: list = field(default_factory=list)
     latency: bool = False
+    rate: int | None = None  # rate pass: offered opens per second in all (0: unpaced)
 
 
 # bpftrace equivalents: opensnoop.bt and execsnoop.bt from bpftrace's own
@@ -131,7 +142,9 @@ def parse_counts(config, stderr, other_lines):
     """What the tracer itself says it received and lost: a dict with
     received (None when the tracer does not say), lost, and for snoopkit
     --json the summary record and the sum of the in-band "lost" records.
-    other_lines: the non-event lines of stdout (pipe configurations)."""
+    other_lines: the non-event lines of stdout (pipe configurations), as they
+    left the filter program when there is one (jq -c keeps one JSON object
+    per line, so snoopkit's "lost" and "summary" records are found as they are)."""
     res = {"tool_received": None, "lost": None}
     if config.impl == SNOOPKIT:
         m = _SK_SUMMARY.search(stderr)

@@ -4,6 +4,7 @@ tracer's launch to its exit, with everything measured on the way."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -129,6 +130,8 @@ def run(env, workload, config, round_no, with_kstats=False):
     when something failed, so one broken tracer does not end the suite)."""
     res = {"workload": workload.key, "config": config.key, "round": round_no,
            "loadavg": procinfo.loadavg()}
+    if workload.rate is not None:
+        res["offered_rate"] = workload.rate
     procs = []
     try:
         _run(env, workload, config, res, procs, with_kstats)
@@ -168,8 +171,11 @@ def _run(env, workload, config, res, procs, with_kstats):
             f.write(str(w.pid))
         target = Target(w.pid, cg)
 
-    tracer = reader = err = None
+    tracer = through = reader = err = None
     if config.impl is not None:
+        if config.through and not shutil.which(config.through[0]):
+            raise TrialError(f"{config.through[0]} not found (bench/run.sh installs it): {config.key} pipes "
+                             f"the tracer's output through `{' '.join(config.through)}`")
         cmd = argv(config, workload.tool, target, env)
         res["argv"] = cmd
         t_launch = time.monotonic_ns()
@@ -180,12 +186,22 @@ def _run(env, workload, config, res, procs, with_kstats):
         err = _StderrReader(tracer.stderr)
         err.start()
         reader_out = os.path.join(env.workdir, f"reader-{workload.key}-{config.key}.out")
+        through_err = os.path.join(env.workdir, f"through-{workload.key}-{config.key}.err")
         if config.out == "pipe":
+            feed = tracer.stdout
+            if config.through:
+                # tracer | jq ... | reader: the filter's CPU time counts as ours.
+                with open(through_err, "wb") as errf:
+                    through = subprocess.Popen(list(config.through), stdin=feed, stdout=subprocess.PIPE,
+                                               stderr=errf)
+                procs.append(through)
+                feed.close()
+                feed = through.stdout
             reader_cmd = [env.linereader] + (["--stamp"] if workload.latency else []) + [workload.match]
             with open(reader_out, "wb") as out:
-                reader = subprocess.Popen(reader_cmd, stdin=tracer.stdout, stdout=out)
+                reader = subprocess.Popen(reader_cmd, stdin=feed, stdout=out)
             procs.append(reader)
-            tracer.stdout.close()
+            feed.close()
         try:
             res["ready_ms"], res["ready_epoll_ms"] = _wait_ready(tracer, ready_by_signal(config), err,
                                                                  t_launch)
@@ -215,9 +231,11 @@ def _run(env, workload, config, res, procs, with_kstats):
         res["others_cpu_pct"] = round(max(0.0, (busy1 - busy0 - ours) / (total1 - total0) * 100), 1)
     res["ops"] = result["ops"]
     res["generated"] = result["ops"]
-    for key in ("ns_per_op", "cpu_ns_per_op"):
+    for key in ("ns_per_op", "cpu_ns_per_op", "elapsed_ns"):
         if key in result:
             res[key] = result[key]
+    if workload.rate is not None and result.get("elapsed_ns"):
+        res["achieved_rate"] = round(result["ops"] / result["elapsed_ns"] * 1e9)
     if tracer is None:
         return
 
@@ -237,6 +255,11 @@ def _run(env, workload, config, res, procs, with_kstats):
     res["cpu_total_s"] = ru.ru_utime + ru.ru_stime
     res["cpu_s_per_mevent"] = res["cpu_traced_s"] / res["generated"] * 1e6
     other, stamped = [], []
+    if through is not None:
+        code_through = through.wait(timeout=EXIT_TIMEOUT_S)
+        if code_through != 0:
+            with open(through_err, "r", encoding="utf-8", errors="replace") as f:
+                raise TrialError(f"`{' '.join(config.through)}` exited {code_through}: {f.read()[-500:].strip()}")
     if reader is not None:
         reader.wait(timeout=EXIT_TIMEOUT_S)
         matched, other, stamped = _parse_reader(reader_out)
@@ -251,5 +274,6 @@ def _run(env, workload, config, res, procs, with_kstats):
     if workload.latency:
         res["latency"] = _latency(stamped, result["t_ns"])
     res["stderr_tail"] = err.text[-2000:] if code != 0 or res.get("unaccounted") else ""
-    if os.path.exists(reader_out):
-        os.unlink(reader_out)
+    for path in (reader_out, through_err):
+        if os.path.exists(path):
+            os.unlink(path)

@@ -67,6 +67,19 @@ class BenchSmoke(unittest.TestCase):
             self.assertIn(key, self.results)
         self.assertEqual(self.results["meta"]["mode"], "smoke")
 
+    def test_loss_against_rate_has_figures(self):
+        # The smoke runs the rate pass too: every point has its figures, and
+        # the plot of lost % against the achieved rate exists.
+        self.assertTrue(self.results["meta"]["plan"].get("rates"), "the smoke ran no rate pass")
+        points = self.results.get("loss_rate") or []
+        self.assertTrue(points, "no loss_rate figures")
+        for p in points:
+            self.assertFalse(p.get("error"), p)
+            for key in ("achieved_rate", "lost_pct", "cpu_s_per_mevent"):
+                self.assertIsInstance(p.get(key), (int, float), (key, p))
+        png = (self.out / "loss_rate.png").read_bytes()
+        self.assertTrue(png.startswith(b"\x89PNG\r\n\x1a\n"), "loss_rate.png is not a PNG")
+
     def test_every_configuration_has_a_row_with_numbers(self):
         rows = {(r["workload"], r["config"]): r for r in self.results["rows"]}
         for wl in self.results["workloads"]:
