@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", bounded(e->comm, sizeof(e->comm)));
       r.add_int("ret", e->retval);
-      r.add_raw("syscall", e->flags & EXECSNOOP_F_EXECVEAT ? "execveat" : "execve");
+      r.add_bytes("syscall", e->flags & EXECSNOOP_F_EXECVEAT ? "execveat" : "execve");
       r.add_bytes("filename", filename);
       r.add_bytes_list("argv", args);
       r.add_bool("argv_truncated", av.dropped);

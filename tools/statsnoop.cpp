@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
       if (!s.add_task_context(r, e->ctx, true)) return false;
       r.add_uint("uid", e->uid);
       r.add_bytes("comm", std::string_view(e->comm, strnlen(e->comm, sizeof(e->comm))));
-      r.add_raw("syscall", syscall_name(e->syscall));
+      r.add_bytes("syscall", syscall_name(e->syscall));  // a literal: no copy
       r.add_int("ret", e->ret);
       r.add_int("dfd", e->dfd);
       std::string_view path(e->path, strnlen(e->path, cap));

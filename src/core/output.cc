@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <memory>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "core/escape.h"
@@ -128,31 +128,59 @@ void append_block(std::string& out, const Column& col, const Field& f) {
   for (const Record& row : *f.records) append_record_text(out, col.rows, row);
 }
 
-// One record: its line of inline cells, then its blocks in column order.
-void append_record_text(std::string& out, const std::vector<Column>& columns, const Record& r) {
-  std::vector<std::pair<const Column*, const Field*>> blocks;
-  std::vector<std::pair<const Column*, const Field*>> cells;
-  bool any_inline = false;
-  for (const Column& col : columns) {
-    const Field* f = find_text_field(r, col.key);
-    if (f && is_block(*f)) {
-      blocks.emplace_back(&col, f);
-    } else {
-      cells.emplace_back(&col, f);
-      any_inline |= f != nullptr;
+// The field each column shows (nullptr: none), inline cells and blocks
+// apart, in column order.
+struct Matched {
+  std::vector<std::pair<const Column*, const Field*>> cells, blocks;
+};
+
+// Finds each column's field. hints (one per column, or nullptr) remember
+// where the field was in the last record: records of one tool come in the
+// same shape, so the first look usually hits.
+void match_columns(const std::vector<Column>& columns, const Record& r, Matched& m,
+                   std::vector<std::size_t>* hints) {
+  m.cells.clear();
+  m.blocks.clear();
+  const std::vector<Field>& fields = r.fields();
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const Column& col = columns[c];
+    const Field* f = nullptr;
+    if (hints) {
+      const std::size_t h = (*hints)[c];
+      if (h < fields.size() && fields[h].in_text && fields[h].key == col.key) f = &fields[h];
     }
+    if (!f) {
+      f = find_text_field(r, col.key);
+      if (f && hints) (*hints)[c] = static_cast<std::size_t>(f - fields.data());
+    }
+    if (f && is_block(*f))
+      m.blocks.emplace_back(&col, f);
+    else
+      m.cells.emplace_back(&col, f);
   }
-  if (any_inline || blocks.empty()) {
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      const auto [col, f] = cells[c];
+}
+
+// One record: its line of inline cells, then its blocks in column order.
+void append_matched(std::string& out, const Record& r, const Matched& m) {
+  const bool any_inline =
+      std::any_of(m.cells.begin(), m.cells.end(), [](const auto& cell) { return cell.second; });
+  if (any_inline || m.blocks.empty()) {
+    for (std::size_t c = 0; c < m.cells.size(); ++c) {
+      const auto [col, f] = m.cells[c];
       if (c != 0) out += ' ';
       const std::size_t start = out.size();
       if (f) append_text_cell(out, r, *f, *col);
-      if (pads(*col, c + 1 == cells.size())) pad_cell(out, start, col->width, col->left);
+      if (pads(*col, c + 1 == m.cells.size())) pad_cell(out, start, col->width, col->left);
     }
     out += '\n';
   }
-  for (const auto& [col, f] : blocks) append_block(out, *col, *f);
+  for (const auto& [col, f] : m.blocks) append_block(out, *col, *f);
+}
+
+void append_record_text(std::string& out, const std::vector<Column>& columns, const Record& r) {
+  Matched m;
+  match_columns(columns, r, m, nullptr);
+  append_matched(out, r, m);
 }
 
 void append_json_bytes_list(std::string& out, const Record& r, const Field& f) {
@@ -248,7 +276,7 @@ class JsonWriter::Line {
     n_ += text.size();
   }
   template <typename T>
-  void number(T v) {  // after need(24)
+  void number(T v) {  // after need(kNumberRoom)
     char* p = buf_.get() + n_;
     n_ += static_cast<std::size_t>(std::to_chars(p, p + 24, v).ptr - p);
   }
@@ -276,10 +304,12 @@ namespace {
 
 constexpr std::size_t kNumberRoom = 24;  // 20 digits, a sign, quotes
 
-// `,"key":` (no comma before the first field); a key that is not known to be
-// plain goes through the escaper.
-void put_key(JsonWriter::Line& b, std::string& out, bool comma, Key key) {
-  b.need(key.size() + 4);
+// `,"key":` (no comma before the first field), with room for `value` more
+// bytes after it; a key that is not known to be plain goes through the
+// escaper.
+inline void put_key(JsonWriter::Line& b, std::string& out, bool comma, Key key,
+                    std::size_t value = 0) {
+  b.need(key.size() + 4 + value);
   if (comma) b.put(',');
   if (!key.plain()) {
     append_key(b.flush(out), key.view());
@@ -313,26 +343,23 @@ void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool wit
   }
   for (const Field& f : r.fields()) {
     if (!f.in_json) continue;
-    put_key(b, out, !first, f.key);
+    const bool scalar = f.type <= Field::Type::kBool;  // a number or a bool
+    put_key(b, out, !first, f.key, scalar ? kNumberRoom : 0);
     first = false;
     switch (f.type) {
       case Field::Type::kInt:
-        b.need(kNumberRoom);
         b.number(f.i);
         break;
       case Field::Type::kUint:
-        b.need(kNumberRoom);
         b.number(f.u);
         break;
       case Field::Type::kBigUint:
         // Quoted: doubles in JavaScript and jq lose digits above 2^53.
-        b.need(kNumberRoom);
         b.put('"');
         b.number(f.u);
         b.put('"');
         break;
       case Field::Type::kBool:
-        b.need(5);
         b.put(f.b ? std::string_view("true") : std::string_view("false"));
         break;
       case Field::Type::kRaw:
@@ -385,21 +412,27 @@ void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool wit
 
 }  // namespace
 
-TextWriter::TextWriter(Sink& sink, std::vector<Column> columns)
-    : sink_(sink), columns_(std::move(columns)) {}
-
 void TextWriter::begin() {
   append_header(sink_.buffer(), columns_);
 }
 
+struct TextWriter::Scratch {
+  Matched matched;
+  std::vector<std::size_t> hints;
+};
+
+TextWriter::TextWriter(Sink& sink, std::vector<Column> columns)
+    : sink_(sink), columns_(std::move(columns)), scratch_(std::make_unique<Scratch>()) {
+  scratch_->hints.assign(columns_.size(), SIZE_MAX);
+}
+
+TextWriter::~TextWriter() = default;
+
 void TextWriter::write(const Record& r) {
   std::string& out = sink_.buffer();
-  const bool has_block = std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) {
-    const Field* f = find_text_field(r, c.key);
-    return f && is_block(*f);
-  });
-  if (has_block) out += '\n';
-  append_record_text(out, columns_, r);
+  match_columns(columns_, r, scratch_->matched, &scratch_->hints);
+  if (!scratch_->matched.blocks.empty()) out += '\n';
+  append_matched(out, r, scratch_->matched);
 }
 
 JsonWriter::JsonWriter(Sink& sink) : sink_(sink), line_(std::make_unique<Line>()) {}

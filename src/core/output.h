@@ -61,12 +61,15 @@ class Writer {
 class TextWriter : public Writer {
  public:
   TextWriter(Sink& sink, std::vector<Column> columns);
+  ~TextWriter() override;
   void begin() override;
   void write(const Record& r) override;
 
  private:
+  struct Scratch;  // reused per record: which field each column shows
   Sink& sink_;
   std::vector<Column> columns_;
+  std::unique_ptr<Scratch> scratch_;
 };
 
 /// One JSON object per line, always valid UTF-8: "type" first, then the

@@ -20,13 +20,6 @@ void Record::clear() {
   arena_used_ = 0;
 }
 
-Field& Record::push(Key key, Field::Type type) {
-  Field& f = fields_.emplace_back();
-  f.key = key;
-  f.type = type;
-  return f;
-}
-
 // A deque never moves its elements, so views into earlier slots survive
 // growth; slots are reused after clear() so a steady state allocates nothing.
 std::string_view Record::keep(std::string_view text) {
@@ -42,42 +35,11 @@ void Record::render_only(bool json, std::vector<std::string_view> text_keys) {
   text_keys_ = json ? std::vector<std::string_view>{} : std::move(text_keys);
 }
 
-bool Record::wants_text(std::string_view key) const {
-  if (!filtered_) return true;
+bool Record::shows_column(std::string_view key) const {
   for (std::string_view k : text_keys_) {
     if (k == key) return true;
   }
   return false;
-}
-
-Field& Record::add_int(Key key, std::int64_t v) {
-  Field& f = push(key, Field::Type::kInt);
-  f.i = v;
-  return f;
-}
-
-Field& Record::add_uint(Key key, std::uint64_t v) {
-  Field& f = push(key, Field::Type::kUint);
-  f.u = v;
-  return f;
-}
-
-Field& Record::add_big_uint(Key key, std::uint64_t v) {
-  Field& f = push(key, Field::Type::kBigUint);
-  f.u = v;
-  return f;
-}
-
-Field& Record::add_bool(Key key, bool v) {
-  Field& f = push(key, Field::Type::kBool);
-  f.b = v;
-  return f;
-}
-
-Field& Record::add_bytes(Key key, std::string_view bytes) {
-  Field& f = push(key, Field::Type::kBytes);
-  f.s = bytes;
-  return f;
 }
 
 Field& Record::add_bytes_list(Key key, const std::vector<std::string_view>& items) {

@@ -53,6 +53,7 @@ class Key {
 /// One typed field. Bytes are exact, whatever the kernel handed over;
 /// writers decide how to escape them.
 struct Field {
+  // The scalars (a number or a bool) come first: writers test type <= kBool.
   enum class Type : std::uint8_t {
     kInt,        // signed integer, JSON number
     kUint,       // unsigned integer < 2^53, JSON number
@@ -93,11 +94,32 @@ class Record {
   void set_type(std::string_view type) { type_ = type; }
   std::string_view type() const { return type_; }
 
-  Field& add_int(Key key, std::int64_t v);
-  Field& add_uint(Key key, std::uint64_t v);
-  Field& add_big_uint(Key key, std::uint64_t v);
-  Field& add_bool(Key key, bool v);
-  Field& add_bytes(Key key, std::string_view bytes);
+  // Inline: a tool adds a dozen or more fields per event.
+  Field& add_int(Key key, std::int64_t v) {
+    Field& f = push(key, Field::Type::kInt);
+    f.i = v;
+    return f;
+  }
+  Field& add_uint(Key key, std::uint64_t v) {
+    Field& f = push(key, Field::Type::kUint);
+    f.u = v;
+    return f;
+  }
+  Field& add_big_uint(Key key, std::uint64_t v) {
+    Field& f = push(key, Field::Type::kBigUint);
+    f.u = v;
+    return f;
+  }
+  Field& add_bool(Key key, bool v) {
+    Field& f = push(key, Field::Type::kBool);
+    f.b = v;
+    return f;
+  }
+  Field& add_bytes(Key key, std::string_view bytes) {
+    Field& f = push(key, Field::Type::kBytes);
+    f.s = bytes;
+    return f;
+  }
   Field& add_bytes_list(Key key, const std::vector<std::string_view>& items);
   /// Adds pre-rendered ASCII text; the record keeps its own copy.
   Field& add_raw(Key key, std::string_view text);
@@ -119,7 +141,10 @@ class Record {
   /// Whether JSON-only work (e.g. the RFC 3339 time) is needed.
   bool wants_json() const { return !filtered_ || json_; }
   /// Whether a text column shows `key`.
-  bool wants_text(std::string_view key) const;
+  bool wants_text(std::string_view key) const {
+    if (!filtered_) return true;
+    return !json_ && shows_column(key);  // JSON mode: no text column at all
+  }
   /// Adds a histogram (a view: h must outlive the next render).
   Field& add_histogram(Key key, const Histogram& h);
   /// Adds a list of records, e.g. the rows of a top-N table (a view: rows
@@ -136,7 +161,13 @@ class Record {
   const Field* find(std::string_view key) const;
 
  private:
-  Field& push(Key key, Field::Type type);
+  bool shows_column(std::string_view key) const;
+  Field& push(Key key, Field::Type type) {
+    Field& f = fields_.emplace_back();
+    f.key = key;
+    f.type = type;
+    return f;
+  }
   std::string_view keep(std::string_view text);
 
   std::string_view type_;
