@@ -119,6 +119,7 @@ int main(int argc, char** argv) {
     cols.push_back({"ARGS", "ARGS", 0, true, o.quote});
 
     Argv av;
+    std::vector<std::string_view> shown;  // the ARGS column, reused per event
     return s.trace(skel, cols, [&](const void* data, std::size_t size, Record& r) {
       if (size < kHeader) return false;
       const auto* e = static_cast<const execsnoop_event*>(data);
@@ -152,7 +153,8 @@ int main(int argc, char** argv) {
       r.add_bool("filename_unreadable", e->flags & EXECSNOOP_F_FILENAME_UNREADABLE);
 
       // Text: like libbpf-tools, the file executed, then argv[1..], then "...".
-      std::vector<std::string_view> shown;
+      if (!r.wants_text("ARGS")) return true;
+      shown.clear();
       shown.push_back(filename);
       for (std::size_t i = 1; i < args.size(); ++i) shown.push_back(args[i]);
       if (av.dropped) shown.push_back("...");

@@ -265,22 +265,16 @@ inline void copy_bytes(char* d, const char* s, std::size_t n) {
 // cursor holds so far.
 class JsonWriter::Line {
  public:
-  // Room for n more bytes; returns the cursor.
-  char* need(std::size_t n) {
+  // Room for n more bytes: returns where they go. The caller writes through
+  // a local pointer and hands back where it stopped (commit): a cursor kept
+  // in this object would be reloaded after every byte stored, since a char
+  // store may alias anything.
+  char* reserve(std::size_t n) {
     if (cap_ - n_ < n) grow(n);
     return buf_.get() + n_;
   }
-  void put(char c) { buf_[n_++] = c; }  // after need()
-  void put(std::string_view text) {     // after need()
-    copy_bytes(buf_.get() + n_, text.data(), text.size());
-    n_ += text.size();
-  }
-  template <typename T>
-  void number(T v) {  // after need(kNumberRoom)
-    char* p = buf_.get() + n_;
-    n_ += static_cast<std::size_t>(std::to_chars(p, p + 24, v).ptr - p);
-  }
-  // Moves what the cursor holds to out; a helper then appends to out.
+  void commit(const char* end) { n_ = static_cast<std::size_t>(end - buf_.get()); }
+  // Moves what the line holds to out; a helper then appends to out.
   std::string& flush(std::string& out) {
     out.append(buf_.get(), n_);
     n_ = 0;
@@ -304,69 +298,83 @@ namespace {
 
 constexpr std::size_t kNumberRoom = 24;  // 20 digits, a sign, quotes
 
-// `,"key":` (no comma before the first field), with room for `value` more
-// bytes after it; a key that is not known to be plain goes through the
-// escaper.
-inline void put_key(JsonWriter::Line& b, std::string& out, bool comma, Key key,
-                    std::size_t value = 0) {
-  b.need(key.size() + 4 + value);
-  if (comma) b.put(',');
-  if (!key.plain()) {
-    append_key(b.flush(out), key.view());
-    return;
-  }
-  b.put('"');
-  b.put(key.view());
-  b.put('"');
-  b.put(':');
+inline char* put(char* p, std::string_view text) {
+  copy_bytes(p, text.data(), text.size());
+  return p + text.size();
 }
 
-// A string value: bytes that need no escaping are copied as they are.
+// Starts a field: `,"key":` (no comma before the first field), with room
+// for `value` more bytes after it. Returns where the value goes; a key that
+// is not known to be plain goes through the escaper first.
+inline char* put_key(JsonWriter::Line& b, std::string& out, bool comma, Key key,
+                     std::size_t value) {
+  char* p = b.reserve(key.size() + 4 + value);
+  if (comma) *p++ = ',';
+  if (!key.plain()) {
+    b.commit(p);
+    append_key(b.flush(out), key.view());
+    return b.reserve(value);
+  }
+  *p++ = '"';
+  p = put(p, key.view());
+  *p++ = '"';
+  *p++ = ':';
+  return p;
+}
+
+// A string field: bytes that need no escaping are copied as they are.
 // Returns false if bytes was not valid UTF-8.
-bool put_string(JsonWriter::Line& b, std::string& out, std::string_view bytes) {
-  if (json_plain_prefix(bytes) != bytes.size()) return append_json_string(b.flush(out), bytes);
-  b.need(bytes.size() + 2);
-  b.put('"');
-  b.put(bytes);
-  b.put('"');
-  return true;
+bool put_string_field(JsonWriter::Line& b, std::string& out, bool comma, Key key,
+                      std::string_view bytes) {
+  if (json_plain_prefix(bytes) == bytes.size()) {
+    char* p = put_key(b, out, comma, key, bytes.size() + 2);
+    *p++ = '"';
+    p = put(p, bytes);
+    *p++ = '"';
+    b.commit(p);
+    return true;
+  }
+  b.commit(put_key(b, out, comma, key, 0));
+  return append_json_string(b.flush(out), bytes);
 }
 
 void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool with_type) {
-  b.need(1);
-  b.put('{');
-  bool first = true;
+  char* p = b.reserve(1);
+  *p++ = '{';
+  b.commit(p);
+  bool comma = false;
   if (with_type && !r.type().empty()) {
-    put_key(b, out, false, "type");
-    put_string(b, out, r.type());
-    first = false;
+    put_string_field(b, out, false, "type", r.type());
+    comma = true;
   }
   for (const Field& f : r.fields()) {
     if (!f.in_json) continue;
-    const bool scalar = f.type <= Field::Type::kBool;  // a number or a bool
-    put_key(b, out, !first, f.key, scalar ? kNumberRoom : 0);
-    first = false;
     switch (f.type) {
       case Field::Type::kInt:
-        b.number(f.i);
+        p = put_key(b, out, comma, f.key, kNumberRoom);
+        b.commit(std::to_chars(p, p + kNumberRoom, f.i).ptr);
         break;
       case Field::Type::kUint:
-        b.number(f.u);
+        p = put_key(b, out, comma, f.key, kNumberRoom);
+        b.commit(std::to_chars(p, p + kNumberRoom, f.u).ptr);
         break;
       case Field::Type::kBigUint:
         // Quoted: doubles in JavaScript and jq lose digits above 2^53.
-        b.put('"');
-        b.number(f.u);
-        b.put('"');
+        p = put_key(b, out, comma, f.key, kNumberRoom);
+        *p++ = '"';
+        p = std::to_chars(p, p + kNumberRoom - 2, f.u).ptr;
+        *p++ = '"';
+        b.commit(p);
         break;
       case Field::Type::kBool:
-        b.put(f.b ? std::string_view("true") : std::string_view("false"));
+        p = put_key(b, out, comma, f.key, 5);
+        b.commit(put(p, f.b ? std::string_view("true") : std::string_view("false")));
         break;
       case Field::Type::kRaw:
-        put_string(b, out, f.s);
+        put_string_field(b, out, comma, f.key, f.s);
         break;
       case Field::Type::kBytes:
-        if (!put_string(b, out, f.s)) {
+        if (!put_string_field(b, out, comma, f.key, f.s)) {
           std::string& o = b.flush(out);
           o += ',';
           append_key(o, f.key.view(), "_b64");
@@ -376,38 +384,45 @@ void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool wit
         }
         break;
       case Field::Type::kBytesList:
+        b.commit(put_key(b, out, comma, f.key, 0));
         append_json_bytes_list(b.flush(out), r, f);
         break;
       case Field::Type::kHistogram:
+        b.commit(put_key(b, out, comma, f.key, 0));
         append_json_histogram(b.flush(out), f.histogram);
         break;
       case Field::Type::kRecords:
-        b.need(1);
-        b.put('[');
+        p = put_key(b, out, comma, f.key, 1);
+        *p++ = '[';
+        b.commit(p);
         if (f.records) {
           for (std::size_t k = 0; k < f.records->size(); ++k) {
             if (k != 0) {
-              b.need(1);
-              b.put(',');
+              p = b.reserve(1);
+              *p++ = ',';
+              b.commit(p);
             }
             put_object(b, out, (*f.records)[k], false);
           }
         }
-        b.need(1);
-        b.put(']');
+        p = b.reserve(1);
+        *p++ = ']';
+        b.commit(p);
         break;
       case Field::Type::kObject:
         if (f.object) {
+          b.commit(put_key(b, out, comma, f.key, 0));
           put_object(b, out, *f.object, false);
         } else {
-          b.need(2);
-          b.put("{}");
+          b.commit(put(put_key(b, out, comma, f.key, 2), "{}"));
         }
         break;
     }
+    comma = true;
   }
-  b.need(1);
-  b.put('}');
+  p = b.reserve(1);
+  *p++ = '}';
+  b.commit(p);
 }
 
 }  // namespace
@@ -442,8 +457,9 @@ JsonWriter::~JsonWriter() = default;
 void JsonWriter::write(const Record& r) {
   std::string& out = sink_.buffer();
   put_object(*line_, out, r, true);
-  line_->need(1);
-  line_->put('\n');
+  char* p = line_->reserve(1);
+  *p++ = '\n';
+  line_->commit(p);
   line_->flush(out);
 }
 
