@@ -391,6 +391,11 @@ def plot(results, out):
         script.append(f'plot "{dat}" index {i} using 0:2:3:xtic(1) with boxes linecolor rgb variable, '
                       f'"" index {i} using 0:2:(sprintf("%.0f", $2)) with labels offset 0,0.8 notitle')
     script.append("unset multiplot")
+    return _gnuplot(script, png)
+
+
+def _gnuplot(script, png):
+    """Runs a gnuplot script that writes png; returns png, or None if it failed."""
     try:
         subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True,
                        capture_output=True, timeout=60)
@@ -435,9 +440,4 @@ def plot_loss_rate(results, out):
         plots.append(f'"" index {i} using ($1/1000):2:3 with labels offset 0,{1 + i} font ",8" '
                      f'textcolor rgb "{rgb}" notitle')
     script.append("plot " + ", ".join(plots))
-    try:
-        subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True,
-                       capture_output=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return png
+    return _gnuplot(script, png)

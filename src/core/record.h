@@ -95,30 +95,14 @@ class Record {
   std::string_view type() const { return type_; }
 
   // Inline: a tool adds a dozen or more fields per event.
-  Field& add_int(Key key, std::int64_t v) {
-    Field& f = push(key, Field::Type::kInt);
-    f.i = v;
-    return f;
-  }
-  Field& add_uint(Key key, std::uint64_t v) {
-    Field& f = push(key, Field::Type::kUint);
-    f.u = v;
-    return f;
-  }
+  Field& add_int(Key key, std::int64_t v) { return add<&Field::i>(key, Field::Type::kInt, v); }
+  Field& add_uint(Key key, std::uint64_t v) { return add<&Field::u>(key, Field::Type::kUint, v); }
   Field& add_big_uint(Key key, std::uint64_t v) {
-    Field& f = push(key, Field::Type::kBigUint);
-    f.u = v;
-    return f;
+    return add<&Field::u>(key, Field::Type::kBigUint, v);
   }
-  Field& add_bool(Key key, bool v) {
-    Field& f = push(key, Field::Type::kBool);
-    f.b = v;
-    return f;
-  }
+  Field& add_bool(Key key, bool v) { return add<&Field::b>(key, Field::Type::kBool, v); }
   Field& add_bytes(Key key, std::string_view bytes) {
-    Field& f = push(key, Field::Type::kBytes);
-    f.s = bytes;
-    return f;
+    return add<&Field::s>(key, Field::Type::kBytes, bytes);
   }
   Field& add_bytes_list(Key key, const std::vector<std::string_view>& items);
   /// Adds pre-rendered ASCII text; the record keeps its own copy.
@@ -162,6 +146,12 @@ class Record {
 
  private:
   bool shows_column(std::string_view key) const;
+  template <auto Member, class T>
+  Field& add(Key key, Field::Type type, T v) {
+    Field& f = push(key, type);
+    f.*Member = v;
+    return f;
+  }
   Field& push(Key key, Field::Type type) {
     Field& f = fields_.emplace_back();
     f.key = key;
