@@ -274,6 +274,12 @@ class JsonWriter::Line {
     return buf_.get() + n_;
   }
   void commit(const char* end) { n_ = static_cast<std::size_t>(end - buf_.get()); }
+  // One byte, reserved and committed.
+  void put(char c) {
+    char* p = reserve(1);
+    *p = c;
+    commit(p + 1);
+  }
   // Moves what the line holds to out; a helper then appends to out.
   std::string& flush(std::string& out) {
     out.append(buf_.get(), n_);
@@ -339,9 +345,7 @@ bool put_string_field(JsonWriter::Line& b, std::string& out, bool comma, Key key
 }
 
 void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool with_type) {
-  char* p = b.reserve(1);
-  *p++ = '{';
-  b.commit(p);
+  b.put('{');
   bool comma = false;
   if (with_type && !r.type().empty()) {
     put_string_field(b, out, false, "type", r.type());
@@ -349,6 +353,7 @@ void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool wit
   }
   for (const Field& f : r.fields()) {
     if (!f.in_json) continue;
+    char* p = nullptr;  // where the value goes, after put_key
     switch (f.type) {
       case Field::Type::kInt:
         p = put_key(b, out, comma, f.key, kNumberRoom);
@@ -397,17 +402,11 @@ void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool wit
         b.commit(p);
         if (f.records) {
           for (std::size_t k = 0; k < f.records->size(); ++k) {
-            if (k != 0) {
-              p = b.reserve(1);
-              *p++ = ',';
-              b.commit(p);
-            }
+            if (k != 0) b.put(',');
             put_object(b, out, (*f.records)[k], false);
           }
         }
-        p = b.reserve(1);
-        *p++ = ']';
-        b.commit(p);
+        b.put(']');
         break;
       case Field::Type::kObject:
         if (f.object) {
@@ -420,9 +419,7 @@ void put_object(JsonWriter::Line& b, std::string& out, const Record& r, bool wit
     }
     comma = true;
   }
-  p = b.reserve(1);
-  *p++ = '}';
-  b.commit(p);
+  b.put('}');
 }
 
 }  // namespace
@@ -457,9 +454,7 @@ JsonWriter::~JsonWriter() = default;
 void JsonWriter::write(const Record& r) {
   std::string& out = sink_.buffer();
   put_object(*line_, out, r, true);
-  char* p = line_->reserve(1);
-  *p++ = '\n';
-  line_->commit(p);
+  line_->put('\n');
   line_->flush(out);
 }
 
